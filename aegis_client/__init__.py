@@ -11,10 +11,10 @@ from aegis_client._client import (
     CREDENTIAL_ENDPOINTS,
     REFRESH_ENDPOINT,
     APIClient,
-    JSONResult,
     UnauthorizedHandler,
 )
 from aegis_client._config import DEFAULT_LIMITS, KEEPALIVE_EXPIRY_S, shared_ssl_context
+from aegis_client._protocol import JSONResult, SessionAPI
 
 __all__ = [
     "CREDENTIAL_ENDPOINTS",
@@ -23,6 +23,7 @@ __all__ = [
     "REFRESH_ENDPOINT",
     "APIClient",
     "JSONResult",
+    "SessionAPI",
     "UnauthorizedHandler",
     "is_authenticated",
     "register",

@@ -1,4 +1,4 @@
-"""Frontend-agnostic auth flow helpers on top of an :class:`APIClient`.
+"""Frontend-agnostic auth flow helpers on top of an :class:`APIClient` (or any ``SessionAPI``).
 
 Each takes the session's client and returns plain values; none raises. The endpoint
 keywords exist for backends whose routes differ from Aegis's.
@@ -6,7 +6,7 @@ keywords exist for backends whose routes differ from Aegis's.
 
 from __future__ import annotations
 
-from aegis_client._client import APIClient, JSONResult
+from aegis_client._protocol import JSONResult, SessionAPI
 
 __all__ = [
     "LOGOUT_ENDPOINT",
@@ -26,7 +26,7 @@ ME_ENDPOINT = "/api/v1/auth/me"
 
 
 async def sign_in(
-    api: APIClient, username: str, password: str, *, endpoint: str = TOKEN_ENDPOINT
+    api: SessionAPI, username: str, password: str, *, endpoint: str = TOKEN_ENDPOINT
 ) -> JSONResult | None:
     """Post the credentials as a form; the session cookie lands in ``api``'s jar.
 
@@ -37,13 +37,13 @@ async def sign_in(
 
 
 async def register(
-    api: APIClient, username: str, password: str, *, endpoint: str = REGISTER_ENDPOINT
+    api: SessionAPI, username: str, password: str, *, endpoint: str = REGISTER_ENDPOINT
 ) -> JSONResult | None:
     """Post the new account as JSON; returns the created user (signed in) or ``None``."""
     return await api.post(endpoint, json={"username": username, "password": password})
 
 
-async def sign_out(api: APIClient, *, endpoint: str = LOGOUT_ENDPOINT) -> bool:
+async def sign_out(api: SessionAPI, *, endpoint: str = LOGOUT_ENDPOINT) -> bool:
     """Revoke the session server-side, then always empty the local jar.
 
     Returns True when the backend confirmed the logout. The jar is cleared even when the
@@ -56,6 +56,6 @@ async def sign_out(api: APIClient, *, endpoint: str = LOGOUT_ENDPOINT) -> bool:
     return result is not None
 
 
-async def is_authenticated(api: APIClient, *, endpoint: str = ME_ENDPOINT) -> bool:
+async def is_authenticated(api: SessionAPI, *, endpoint: str = ME_ENDPOINT) -> bool:
     """True when the identity endpoint answers with a JSON object for this session."""
     return isinstance(await api.get(endpoint), dict)

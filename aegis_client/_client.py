@@ -32,6 +32,7 @@ import anyio
 import httpx
 
 from aegis_client._config import DEFAULT_LIMITS, resolve_base_url, shared_ssl_context
+from aegis_client._protocol import JSONResult
 from aegis_client._redact import install_cookie_redaction
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
     "UnauthorizedHandler",
 ]
 
-JSONResult: TypeAlias = dict[str, Any] | list[Any]
 UnauthorizedHandler: TypeAlias = Callable[[], Awaitable[None] | None]
 
 REFRESH_ENDPOINT = "/api/v1/auth/refresh"
@@ -186,10 +186,14 @@ class APIClient:
     async def _send(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response | None:
         """Send one request; a transport or protocol failure is logged and becomes ``None``."""
         try:
-            return await self._client.request(method, endpoint, **kwargs)
+            return await self._exchange(method, endpoint, **kwargs)
         except Exception as exc:  # the contract: no exception escapes a verb
             logger.warning("%s %s failed: %s", method, _path(endpoint), type(exc).__name__)
             return None
+
+    async def _exchange(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP exchange on this client's pool; may raise. Subclasses may reroute it."""
+        return await self._client.request(method, endpoint, **kwargs)
 
     def _may_refresh(self, endpoint: str) -> bool:
         return (

@@ -1,0 +1,24 @@
+"""Measurement: call records, the instrumented transport, the recorder, process usage.
+
+Nothing here imports Locust; the Locust adapter, the bare driver and the reports all
+build on these pieces.
+"""
+
+from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
+from bench.measure._recorder import COUNTERS, EndpointStats, Recorder, new_histogram
+from bench.measure._transport import ACTING_USER_HEADER, InstrumentedTransport
+from bench.measure._usage import cpu_seconds, rss_bytes
+
+__all__ = [
+    "ACTING_USER",
+    "ACTING_USER_HEADER",
+    "COUNTERS",
+    "CURRENT_CALL",
+    "CallRecord",
+    "EndpointStats",
+    "InstrumentedTransport",
+    "Recorder",
+    "cpu_seconds",
+    "new_histogram",
+    "rss_bytes",
+]

@@ -1,0 +1,45 @@
+"""Per-task context the instruments read: which user acts, and which call is in flight.
+
+Both are contextvars, so each asyncio task (each Locust hand-over, each session of the
+bare driver) sees its own values, whatever client object it happens to share.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+__all__ = ["ACTING_USER", "CURRENT_CALL", "CallRecord"]
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """What one API call (one verb of a client) did, filled in while it runs.
+
+    ``http_requests`` counts every exchange the verb made (a refresh and a retry make
+    three); ``new_connections`` counts TCP connections it had to open.
+    """
+
+    method: str
+    endpoint: str
+    latency_s: float = 0.0
+    ok: bool = False
+    status: int | None = None
+    error: str | None = None
+    response_bytes: int = 0
+    http_requests: int = 0
+    new_connections: int = 0
+    tls_handshakes: int = 0
+    verdicts: list[str] = field(default_factory=list)
+
+    def failure_message(self) -> str:
+        """A short reason for a failed call: the last status or exception class."""
+        if self.error is not None:
+            return self.error
+        if self.status is not None:
+            return f"HTTP {self.status}"
+        return "no result"
+
+
+ACTING_USER: ContextVar[str | None] = ContextVar("aegis_bench_acting_user", default=None)
+CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("aegis_bench_current_call", default=None)

@@ -1,0 +1,133 @@
+"""The one recorder every command uses: exact latency histograms and call counters.
+
+A :class:`Recorder` takes :class:`CallRecord` objects and keeps, per endpoint, an
+HdrHistogram of latencies (microseconds, 3 significant digits, so percentiles are exact
+to 0.1%, unlike Locust's rounded buckets) and counters; plus a per-second timeline for
+charts. ``drain()`` hands out everything recorded since the last drain as a plain,
+msgpack- and JSON-safe snapshot, and ``merge()`` adds such a snapshot in, which is how
+Locust workers' numbers reach the master and how runs are combined.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from bench.measure._context import CallRecord
+
+__all__ = ["COUNTERS", "EndpointStats", "Recorder", "new_histogram"]
+
+# One microsecond to ten minutes, 3 significant digits.
+_LOWEST_US, _HIGHEST_US, _DIGITS = 1, 600_000_000, 3
+
+COUNTERS = (
+    "requests",
+    "failures",
+    "http_requests",
+    "new_connections",
+    "tls_handshakes",
+    "response_bytes",
+)
+
+
+def new_histogram() -> HdrHistogram:
+    """An empty latency histogram in microseconds."""
+    return HdrHistogram(_LOWEST_US, _HIGHEST_US, _DIGITS)
+
+
+@dataclass
+class EndpointStats:
+    """Everything recorded for one (method, endpoint) name."""
+
+    histogram: HdrHistogram = field(default_factory=new_histogram)
+    counters: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[str] = field(default_factory=Counter)
+    failure_reasons: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: EndpointStats) -> None:
+        self.histogram.add(other.histogram)
+        self.counters.update(other.counters)
+        self.verdicts.update(other.verdicts)
+        self.failure_reasons.update(other.failure_reasons)
+
+
+class Recorder:
+    """Accumulates call records; drains to and merges from plain snapshots."""
+
+    def __init__(self) -> None:
+        self.endpoints: dict[str, EndpointStats] = {}
+        # Per wall-clock second: requests, failures, new connections (for charts).
+        self.timeline: dict[int, list[int]] = {}
+
+    def record(self, call: CallRecord) -> None:
+        """Add one finished call."""
+        name = f"{call.method} {call.endpoint}"
+        stats = self.endpoints.get(name)
+        if stats is None:
+            stats = self.endpoints[name] = EndpointStats()
+        stats.histogram.record_value(max(1, round(call.latency_s * 1e6)))
+        counters = stats.counters
+        counters["requests"] += 1
+        counters["http_requests"] += call.http_requests
+        counters["new_connections"] += call.new_connections
+        counters["tls_handshakes"] += call.tls_handshakes
+        counters["response_bytes"] += call.response_bytes
+        if not call.ok:
+            counters["failures"] += 1
+            stats.failure_reasons[call.failure_message()] += 1
+        if call.verdicts:
+            stats.verdicts.update(call.verdicts)
+        second = int(time.time())
+        slot = self.timeline.get(second)
+        if slot is None:
+            slot = self.timeline[second] = [0, 0, 0]
+        slot[0] += 1
+        slot[1] += 0 if call.ok else 1
+        slot[2] += call.new_connections
+
+    def merge(self, snapshot: dict[str, Any]) -> None:
+        """Add a snapshot made by :meth:`drain` (from this or another process)."""
+        for name, data in snapshot.get("endpoints", {}).items():
+            incoming = EndpointStats(
+                histogram=HdrHistogram.decode(data["histogram"]),
+                counters=Counter(data["counters"]),
+                verdicts=Counter(data["verdicts"]),
+                failure_reasons=Counter(data["failure_reasons"]),
+            )
+            if name in self.endpoints:
+                self.endpoints[name].merge(incoming)
+            else:
+                self.endpoints[name] = incoming
+        for second, values in snapshot.get("timeline", {}).items():
+            slot = self.timeline.setdefault(int(second), [0, 0, 0])
+            for i, value in enumerate(values):
+                slot[i] += value
+
+    def drain(self) -> dict[str, Any]:
+        """Return everything recorded since the last drain as a snapshot, and forget it."""
+        snapshot = {
+            "endpoints": {
+                name: {
+                    "histogram": stats.histogram.encode().decode("ascii"),
+                    "counters": dict(stats.counters),
+                    "verdicts": dict(stats.verdicts),
+                    "failure_reasons": dict(stats.failure_reasons),
+                }
+                for name, stats in self.endpoints.items()
+            },
+            "timeline": {str(second): values for second, values in self.timeline.items()},
+        }
+        self.endpoints = {}
+        self.timeline = {}
+        return snapshot
+
+    def total(self) -> EndpointStats:
+        """All endpoints merged into one."""
+        combined = EndpointStats()
+        for stats in self.endpoints.values():
+            combined.merge(stats)
+        return combined

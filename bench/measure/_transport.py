@@ -1,0 +1,65 @@
+"""An httpx transport wrapper that declares the acting user and counts what happens.
+
+It sits under any client (``APIClient``, a per-call ``httpx.AsyncClient``, a user's own)
+and fills the :class:`CallRecord` of the call in flight: status, bytes, exchanges, and
+new TCP connections and TLS handshakes from httpcore's ``trace`` extension (its
+``connection.connect_tcp.started`` event fires only when a connection is opened).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
+
+__all__ = ["ACTING_USER_HEADER", "InstrumentedTransport"]
+
+ACTING_USER_HEADER = "X-Bench-User"
+_CONNECT = "connection.connect_tcp.started"
+_TLS = "connection.start_tls.started"
+
+
+def _tracer(record: CallRecord) -> Any:
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event == _CONNECT:
+            record.new_connections += 1
+        elif event == _TLS:
+            record.tls_handshakes += 1
+
+    return trace
+
+
+class InstrumentedTransport(httpx.AsyncBaseTransport):
+    """Wraps ``inner``: adds ``X-Bench-User`` from the task's context and records the call.
+
+    The header comes from a contextvar set per user task, never from the cookie jar, so
+    it names the right user even when a client is (wrongly) shared between users.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, declare_user: bool = True) -> None:
+        self._inner = inner
+        self._declare_user = declare_user
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._declare_user:
+            user = ACTING_USER.get()
+            if user is not None:
+                request.headers[ACTING_USER_HEADER] = user
+        record = CURRENT_CALL.get()
+        if record is None:
+            return await self._inner.handle_async_request(request)
+        request.extensions = {**request.extensions, "trace": _tracer(record)}
+        record.http_requests += 1
+        try:
+            response = await self._inner.handle_async_request(request)
+        except Exception as exc:
+            record.error = type(exc).__name__
+            raise
+        record.status = response.status_code
+        record.response_bytes += int(response.headers.get("content-length", 0))
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -1,0 +1,23 @@
+"""Client strategies: what a run compares, behind one interface (see ``_base``)."""
+
+from bench.strategies._base import ClientStrategy, StrategyContext
+from bench.strategies._builtin import PerCallClient, PerCallStrategy, PooledStrategy, SharedStrategy
+from bench.strategies._registry import (
+    UnknownStrategyError,
+    create_strategy,
+    register_strategy,
+    strategy_names,
+)
+
+__all__ = [
+    "ClientStrategy",
+    "PerCallClient",
+    "PerCallStrategy",
+    "PooledStrategy",
+    "SharedStrategy",
+    "StrategyContext",
+    "UnknownStrategyError",
+    "create_strategy",
+    "register_strategy",
+    "strategy_names",
+]

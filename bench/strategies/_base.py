@@ -1,0 +1,69 @@
+"""The client strategy interface: how a simulated user gets (and gives back) its client.
+
+A run compares strategies; each one decides which client object a user's session talks
+through. All of them send through :meth:`StrategyContext.transport`, so every strategy
+is measured the same way (the acting-user header, connection and TLS counting).
+
+To plug in your own from a locustfile::
+
+    from bench.strategies import ClientStrategy, register_strategy
+
+    @register_strategy
+    class MyClient(ClientStrategy):
+        name = "mine"
+        def new_client(self, context):
+            return MySessionClient(context.base_url, transport=context.transport())
+
+then run with ``--client-strategy mine`` (or set ``strategy = MyClient()`` on a user).
+The client must offer ``APIClient``'s verbs: ``get``, ``post``, ``post_form``,
+``clear_cookies``, ``aclose`` and a ``cookie_jar``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import httpx
+
+from aegis_client import DEFAULT_LIMITS, APIClient, shared_ssl_context
+from bench.measure import InstrumentedTransport
+
+__all__ = ["ClientStrategy", "StrategyContext"]
+
+
+def _pooled_transport() -> httpx.AsyncBaseTransport:
+    return httpx.AsyncHTTPTransport(verify=shared_ssl_context(), limits=DEFAULT_LIMITS)
+
+
+@dataclass(frozen=True)
+class StrategyContext:
+    """What a strategy needs to build clients: where to, how long to wait, how to send."""
+
+    base_url: str
+    timeout: float = 10.0
+    make_inner_transport: Callable[[], httpx.AsyncBaseTransport] = field(default=_pooled_transport)
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """A new measured transport with its own connection pool."""
+        return InstrumentedTransport(self.make_inner_transport())
+
+
+class ClientStrategy(ABC):
+    """Builds each user's client (on the event loop) and takes it back when the user stops."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def new_client(self, context: StrategyContext) -> APIClient:
+        """Return the client a newly started user will use for its whole life."""
+
+    async def release(self, client: APIClient) -> None:
+        """The user is done with ``client``: close it (shared strategies override this)."""
+        await client.aclose()
+
+    async def shutdown(self) -> None:
+        """The process is done with this strategy: close anything it still holds."""
+        return  # per-user strategies hold nothing beyond their users' clients

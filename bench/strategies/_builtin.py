@@ -1,0 +1,83 @@
+"""The three built-in strategies: pooled, per-call and shared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from aegis_client import APIClient
+from bench.strategies._base import ClientStrategy, StrategyContext
+
+__all__ = ["PerCallClient", "PerCallStrategy", "PooledStrategy", "SharedStrategy"]
+
+
+class PooledStrategy(ClientStrategy):
+    """One ``APIClient`` per user for the user's whole life: the pattern under test."""
+
+    name = "pooled"
+
+    def new_client(self, context: StrategyContext) -> APIClient:
+        return APIClient(context.base_url, context.timeout, transport=context.transport())
+
+
+class PerCallClient(APIClient):
+    """An ``APIClient`` that sends every request through a fresh ``httpx.AsyncClient``.
+
+    The session's cookies are carried into each fresh client and copied back after it,
+    so sign-in, refresh and sign-out work exactly as with the pooled client: only the
+    keep-alive pool is lost. Each fresh client still shares the process's SSL context.
+    """
+
+    def __init__(self, context: StrategyContext) -> None:
+        super().__init__(context.base_url, context.timeout, transport=context.transport())
+        self._context = context
+
+    async def _exchange(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        jar = self.cookie_jar
+        async with httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=self._context.timeout,
+            transport=self._context.transport(),
+            cookies=jar,
+        ) as fresh:
+            response = await fresh.request(method, endpoint, **kwargs)
+            # Copy back, deletions included (a logout expires the cookie).
+            jar.clear()
+            jar.update(fresh.cookies)
+            return response
+
+
+class SharedStrategy(ClientStrategy):
+    """One ``APIClient`` for every user of the process: a deliberate cookie leak.
+
+    This is the negative control: the isolation checks must report leaks with it.
+    """
+
+    name = "shared"
+
+    def __init__(self) -> None:
+        self._client: APIClient | None = None
+
+    def new_client(self, context: StrategyContext) -> APIClient:
+        if self._client is None or self._client.is_closed:
+            self._client = APIClient(
+                context.base_url, context.timeout, transport=context.transport()
+            )
+        return self._client
+
+    async def release(self, client: APIClient) -> None:
+        """Other users still hold the shared client: closing waits for :meth:`shutdown`."""
+
+    async def shutdown(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class PerCallStrategy(ClientStrategy):
+    """A fresh ``httpx.AsyncClient`` for every request, cookies carried by hand."""
+
+    name = "per-call"
+
+    def new_client(self, context: StrategyContext) -> APIClient:
+        return PerCallClient(context)
