@@ -1,0 +1,118 @@
+"""Argument types and checks shared by the commands: each failure is a clear usage error."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+import resource
+from urllib.parse import urlsplit
+
+__all__ = [
+    "UsageError",
+    "check_open_files",
+    "duration",
+    "loopback_address",
+    "positive_float",
+    "positive_int",
+    "target_url",
+]
+
+_TIMESPAN = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# Descriptors a load process or the target needs besides one per connection.
+FD_HEADROOM = 256
+
+
+class UsageError(Exception):
+    """The user asked for something that cannot work; the message says what to do."""
+
+
+def duration(text: str) -> float:
+    """Seconds from Locust's forms: ``90``, ``30s``, ``2m``, ``1h30m``."""
+    text = text.strip()
+    if text.isdigit():
+        seconds = int(text)
+    else:
+        match = _TIMESPAN.match(text)
+        if not match or not any(match.groups()):
+            raise argparse.ArgumentTypeError(
+                f"invalid duration {text!r}: use seconds or Locust's forms such as 30s, 2m, 1h30m"
+            )
+        hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"duration {text!r} must be longer than zero")
+    return float(seconds)
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than zero")
+    return value
+
+
+def loopback_address(text: str) -> str:
+    """An IP address in 127.0.0.0/8 or ::1 (the embedded target only serves loopback)."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
+    if not address.is_loopback:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a loopback address: the reference backend binds only to "
+            "127.0.0.0/8 or ::1"
+        )
+    return text
+
+
+def target_url(text: str) -> str:
+    """An ``http://`` or ``https://`` base URL with a host."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a base URL: use http://HOST[:PORT] or https://HOST[:PORT]"
+        )
+    return text.rstrip("/")
+
+
+def check_open_files(users: int, processes: int, *, embedded_target: bool) -> None:
+    """Raise the soft open-file limit to the hard one; fail clearly when users cannot fit.
+
+    Every session holds a socket: each load process needs one descriptor per user it
+    runs, and the embedded target one per connection. httpx would otherwise report the
+    exhaustion as a generic ConnectError halfway through the run.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    per_process = -(-users // processes) + FD_HEADROOM
+    fits_per_process = max(0, (hard - FD_HEADROOM)) * processes
+    if per_process > hard:
+        raise UsageError(
+            f"{users} users need about {per_process} open files per load process, but the "
+            f"limit is {hard}: at most {fits_per_process} users fit with --processes "
+            f"{processes}. Use more --processes, or raise the hard limit (ulimit -Hn, "
+            "or /etc/security/limits.conf) and try again."
+        )
+    if embedded_target and users + FD_HEADROOM > hard:
+        raise UsageError(
+            f"the embedded target would hold {users} connections but the open-file limit "
+            f"is {hard}: at most {hard - FD_HEADROOM} users fit. Raise the hard limit "
+            "(ulimit -Hn) or point --host at a backend on its own machine."
+        )

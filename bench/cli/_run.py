@@ -1,0 +1,199 @@
+"""``aegis-bench run``: one headless Locust run, its summary.json and a result table.
+
+The CLI never imports Locust (importing it monkey-patches the process): it starts the
+embedded target and ``python -m locust`` as child processes, waits, then merges the part
+files the load processes wrote into ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.cli._args import UsageError, check_open_files
+from bench.report import build_summary, load_parts, write_json_atomic
+from bench.strategies import strategy_names
+
+__all__ = ["RunSettings", "default_scenario", "execute_run", "print_table"]
+
+# Grace given to users to finish their task and sign out after the run time.
+STOP_TIMEOUT_S = 10
+# Beyond run time + stop timeout, Locust gets this long before it is stopped by force.
+EXTRA_WAIT_S = 60
+
+
+def default_scenario() -> Path:
+    """The bundled default locustfile, ``scenarios/aegis_session.py``."""
+    return Path(__file__).resolve().parents[2] / "scenarios" / "aegis_session.py"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything one run needs; ``host=None`` means the embedded target."""
+
+    strategy: str
+    users: int
+    spawn_rate: float
+    duration_s: float
+    processes: int
+    host: str | None
+    out: Path
+    think_time: str
+    scenario: Path
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, *, strategy: str, out: Path) -> RunSettings:
+        return cls(
+            strategy=strategy,
+            users=args.users,
+            spawn_rate=args.spawn_rate,
+            duration_s=args.duration,
+            processes=args.processes,
+            host=args.host,
+            out=out,
+            think_time=args.think_time,
+            scenario=Path(args.scenario) if args.scenario else default_scenario(),
+        )
+
+    def validate(self) -> None:
+        """Fail with a usage error before anything starts."""
+        if not self.scenario.is_file():
+            raise UsageError(
+                f"scenario file {self.scenario} not found: pass --scenario PATH to a locustfile"
+            )
+        if self.scenario == default_scenario() and self.strategy not in strategy_names():
+            raise UsageError(
+                f"unknown strategy {self.strategy!r}: choose one of "
+                f"{', '.join(strategy_names())}, or plug your own in with --scenario"
+            )
+        if self.out.exists() and any(self.out.glob("part-*.json")):
+            raise UsageError(f"{self.out} already holds a run: choose another --out folder")
+        check_open_files(self.users, self.processes, embedded_target=self.host is None)
+
+
+def _locust_command(settings: RunSettings, host: str) -> list[str]:
+    command = [
+        sys.executable, "-m", "locust",
+        "-f", str(settings.scenario),
+        "--headless",
+        "--users", str(settings.users),
+        "--spawn-rate", f"{settings.spawn_rate:g}",
+        "--run-time", f"{int(settings.duration_s)}s",
+        "--stop-timeout", str(STOP_TIMEOUT_S),
+        "--host", host,
+        "--only-summary",
+        "--csv", str(settings.out / "locust"),
+        "--html", str(settings.out / "locust.html"),
+        "--logfile", str(settings.out / "locust.log"),
+        "--client-strategy", settings.strategy,
+        "--think-time", settings.think_time,
+        "--aegis-out", str(settings.out / "parts"),
+        "--aegis-progress",
+    ]  # fmt: skip
+    if settings.processes > 1:
+        command += ["--processes", str(settings.processes)]
+    return command
+
+
+def _fetch_server_stats(host: str, path: str, method: str = "GET") -> dict[str, Any] | None:
+    """The reference backend's instruments, or None when the host has none."""
+    try:
+        with httpx.Client(base_url=host, timeout=10.0, trust_env=False, verify=False) as client:
+            response = client.request(method, path)
+    except httpx.HTTPError:
+        return None
+    if not response.is_success:
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _run_locust(settings: RunSettings, host: str) -> tuple[int, bool]:
+    """Run Locust to the end; returns (exit code, interrupted)."""
+    settings.out.mkdir(parents=True, exist_ok=True)
+    with (settings.out / "locust-stdout.txt").open("wb") as stdout:
+        child = subprocess.Popen(_locust_command(settings, host), stdout=stdout)
+        deadline = time.monotonic() + settings.duration_s + STOP_TIMEOUT_S + EXTRA_WAIT_S
+        interrupted = False
+        try:
+            while child.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            interrupted = True
+            sys.stderr.write("aegis-bench: interrupted, stopping Locust and keeping what it has\n")
+        if child.poll() is None:
+            interrupted = True
+            child.send_signal(signal.SIGTERM)  # Locust writes its results on SIGTERM
+            try:
+                child.wait(timeout=STOP_TIMEOUT_S + 20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        return child.returncode, interrupted
+
+
+def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
+    """Run against ``host`` (already up), write summary.json, and return it."""
+    _fetch_server_stats(host, "/_bench/reset", method="POST")
+    started = time.monotonic()
+    exit_code, interrupted = _run_locust(settings, host)
+    elapsed = time.monotonic() - started
+    server = _fetch_server_stats(host, "/_bench/stats")
+    parts = load_parts(settings.out / "parts")
+    partial = interrupted or not parts or exit_code not in (0, 1) or elapsed < settings.duration_s
+    summary, recorder = build_summary(
+        parts,
+        strategy=settings.strategy,
+        users=settings.users,
+        duration_requested_s=settings.duration_s,
+        partial=partial,
+        target=host,
+        server=server,
+    )
+    summary["locust_exit_code"] = exit_code
+    write_json_atomic(settings.out / "latency.json", recorder.drain())
+    write_json_atomic(settings.out / "summary.json", summary)
+    return summary
+
+
+def _fmt(value: object, spec: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return format(value, spec) if spec else str(value)
+
+
+def print_table(summaries: list[dict[str, Any]]) -> None:
+    """The short result table: one column per run."""
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("strategy", lambda s: s["strategy"]),
+        ("users", lambda s: _fmt(s["users"])),
+        ("duration s", lambda s: _fmt(s["duration_s"], ".1f")),
+        ("requests", lambda s: _fmt(s["requests"], ",")),
+        ("failures", lambda s: _fmt(s["failures"], ",")),
+        ("throughput rps", lambda s: _fmt(s["throughput_rps"], ",.0f")),
+        ("p50 ms", lambda s: _fmt(s["latency_ms"]["p50"])),
+        ("p90 ms", lambda s: _fmt(s["latency_ms"]["p90"])),
+        ("p99 ms", lambda s: _fmt(s["latency_ms"]["p99"])),
+        ("max ms", lambda s: _fmt(s["latency_ms"]["max"])),
+        ("client CPU us/req", lambda s: _fmt(s["client_cpu_us_per_request"])),
+        ("client RSS KiB/session", lambda s: _fmt(s["client_rss_kib_per_session"])),
+        ("connections client", lambda s: _fmt(s["connections"]["client_opened"], ",")),
+        ("connections server", lambda s: _fmt(s["connections"]["server_accepted"])),
+        ("partial", lambda s: "yes" if s["partial"] else "no"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, cell in rows:
+        values = "  ".join(f"{cell(s):>14}" for s in summaries)
+        print(f"{label:<{width}}  {values}")

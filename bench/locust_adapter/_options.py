@@ -1,0 +1,63 @@
+"""The tool's own command-line options, added to Locust's (so the web UI shows them too)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ThinkTime", "add_arguments"]
+
+
+@dataclass(frozen=True)
+class ThinkTime:
+    """Seconds a user waits between tasks: a constant, or uniform in ``[low, high]``."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def parse(cls, text: str) -> ThinkTime:
+        """Parse ``"0"``, ``"0.5"`` or ``"1-3"``; raise ValueError with the accepted forms."""
+        try:
+            parts = [float(p) for p in str(text).split("-", 1)]
+        except ValueError:
+            raise ValueError(
+                f"think time {text!r} is not a number of seconds or a range such as 1-3"
+            ) from None
+        low, high = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+        if low < 0 or high < low:
+            raise ValueError(f"think time {text!r} must be >= 0, and a range must be low-high")
+        return cls(low, high)
+
+    def sample(self, rng: random.Random) -> float:
+        return self.low if self.low == self.high else rng.uniform(self.low, self.high)
+
+
+def add_arguments(parser: Any) -> None:
+    """Register the options on Locust's parser (``events.init_command_line_parser``)."""
+    # Locust's own add_argument (not an argument group's) understands include_in_web_ui.
+    group = parser
+    group.add_argument(
+        "--client-strategy",
+        default="pooled",
+        help="How each user gets its client: pooled, per-call, shared, or a plugged-in name",
+    )
+    group.add_argument(
+        "--think-time",
+        default="0",
+        help="Seconds between a user's tasks: 0 (default, throughput), 0.5, or a range 1-3",
+    )
+    group.add_argument(
+        "--aegis-out",
+        default="",
+        help="Folder for the per-process measurement files that become summary.json",
+        include_in_web_ui=False,
+    )
+    group.add_argument(
+        "--aegis-progress",
+        action="store_true",
+        default=False,
+        help="Print a one-line progress report every 2 s (headless runs)",
+        include_in_web_ui=False,
+    )

@@ -1,0 +1,111 @@
+"""Per-process state of the adapter: the loop bridge, the recorder, the strategy.
+
+Built in ``events.init`` (after Locust's ``--processes`` fork) in every process;
+a master process that runs no users gets no bridge.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.locust_adapter._bridge import LoopBridge
+from bench.locust_adapter._options import ThinkTime
+from bench.measure import Recorder, cpu_seconds, rss_bytes
+from bench.report import write_json_atomic
+from bench.strategies import ClientStrategy, StrategyContext
+
+__all__ = ["ProcessRuntime", "current", "install", "uninstall"]
+
+
+@dataclass
+class ProcessRuntime:
+    """Everything one Locust process shares between its users."""
+
+    role: str  # "local", "worker" or "master"
+    strategy: ClientStrategy
+    think_time: ThinkTime
+    out_dir: Path | None
+    bridge: LoopBridge | None
+    recorder: Recorder = field(default_factory=Recorder)
+    prefix: str = field(default_factory=lambda: secrets.token_hex(4))
+    rng: random.Random = field(default_factory=random.Random)
+    cpu_at_start: float = 0.0
+    rss_at_start: int = 0
+    rss_peak: int = 0
+    users_peak: int = 0
+    started_at: float | None = None
+    stopped_at: float | None = None
+    _usernames: itertools.count[int] = field(default_factory=itertools.count)
+    _contexts: dict[str, StrategyContext] = field(default_factory=dict)
+
+    def new_username(self) -> str:
+        """A name unique to this run and process (several processes may share a backend)."""
+        return f"u{self.prefix}-{next(self._usernames)}"
+
+    def context_for(self, base_url: str) -> StrategyContext:
+        context = self._contexts.get(base_url)
+        if context is None:
+            context = self._contexts[base_url] = StrategyContext(base_url)
+        return context
+
+    def mark_start(self) -> None:
+        self.started_at = time.time()
+        self.cpu_at_start = cpu_seconds()
+        self.rss_at_start = self.rss_peak = rss_bytes()
+
+    def sample(self, users: int) -> None:
+        """Note the peak of memory and users (called while sessions are alive)."""
+        self.rss_peak = max(self.rss_peak, rss_bytes())
+        self.users_peak = max(self.users_peak, users)
+
+    def write_part(self, extra: dict[str, Any]) -> None:
+        """Write this process's measurements to ``<out>/part-<role>-<pid>.json``."""
+        if self.out_dir is None:
+            return
+        part = {
+            "role": self.role,
+            "pid": os.getpid(),
+            "strategy": self.strategy.name,
+            "started_at": self.started_at,
+            "stopped_at": self.stopped_at or time.time(),
+            "cpu_s": cpu_seconds() - self.cpu_at_start,
+            "rss_at_start": self.rss_at_start,
+            "rss_peak": self.rss_peak,
+            "users_peak": self.users_peak,
+            "recorder": self.recorder.drain(),
+            **extra,
+        }
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.out_dir / f"part-{self.role}-{os.getpid()}.json", part)
+
+
+_CURRENT: ProcessRuntime | None = None
+
+
+def install(runtime: ProcessRuntime) -> None:
+    global _CURRENT
+    _CURRENT = runtime
+
+
+def uninstall() -> None:
+    global _CURRENT
+    if _CURRENT is not None and _CURRENT.bridge is not None:
+        _CURRENT.bridge.close()
+    _CURRENT = None
+
+
+def current() -> ProcessRuntime:
+    """The runtime of this process; fails clearly if the adapter was not initialised."""
+    if _CURRENT is None:
+        raise RuntimeError(
+            "aegis-bench's Locust adapter is not initialised: import bench.locust_adapter "
+            "from the locustfile so its events.init listener runs"
+        )
+    return _CURRENT

@@ -1,0 +1,131 @@
+"""``AegisUser``: a Locust user that owns exactly one client for its whole life."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from locust import User
+
+from bench.locust_adapter import _runtime
+from bench.locust_adapter._bridge import LoopBridge
+from bench.measure import ACTING_USER, CallRecord
+from bench.session import MeasuredSession, end_session, start_session
+from bench.strategies import ClientStrategy
+
+__all__ = ["APICallFailed", "AegisUser"]
+
+T = TypeVar("T")
+DEFAULT_PASSWORD = "bench-password"
+
+
+class APICallFailed(Exception):
+    """A verb returned ``None``; the message is the status or exception class."""
+
+
+class AegisUser(User):
+    """Abstract Locust user: one client per user, signed in on start, closed on stop.
+
+    On start the user's strategy (``strategy`` on the class, else ``--client-strategy``)
+    builds its client on the loop thread; the user registers (or signs in when the name
+    is taken). On stop it signs out and hands the client back (``aclose()`` for the
+    per-user strategies, exactly once).
+
+    Task code runs async steps with :meth:`run_step`::
+
+        class MyUser(AegisUser):
+            @task
+            def browse(self):
+                self.run_step(lambda s: s.get("/api/v1/auth/me"))
+
+    Each step receives the user's :class:`MeasuredSession` and runs on the loop as one
+    hand-over; every API call it makes appears in Locust's statistics (name = endpoint,
+    failure when the verb returned ``None``).
+    """
+
+    abstract = True
+    strategy: ClientStrategy | None = None
+    password: str = DEFAULT_PASSWORD
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self._runtime = _runtime.current()
+        self.username = self._runtime.new_username()
+        self._pending: list[CallRecord] = []
+        self.session: MeasuredSession | None = None
+
+    def wait_time(self) -> float:
+        """Think time between tasks, from ``--think-time``."""
+        return self._runtime.think_time.sample(self._runtime.rng)
+
+    def _strategy(self) -> ClientStrategy:
+        return self.strategy or self._runtime.strategy
+
+    def on_start(self) -> None:
+        runtime = self._runtime
+        if not self.host:
+            raise RuntimeError("no target host: pass --host URL (or set it in the web UI)")
+        strategy, context = self._strategy(), runtime.context_for(self.host)
+
+        async def build() -> Any:
+            return strategy.new_client(context)
+
+        client = self._bridge().run(build)
+        self.session = MeasuredSession(client, self.username, self.password, self._pending.append)
+        self.run_step(start_session)
+        runtime.sample(self.environment.runner.user_count)
+
+    def on_stop(self) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        strategy = self._strategy()
+        try:
+            self._run_on(session, end_session)
+        finally:
+            self._bridge().run(lambda: strategy.release(session.client))
+
+    def run_step(self, step: Callable[[MeasuredSession], Awaitable[T]]) -> T:
+        """Run ``await step(session)`` on the loop, then report every call it made."""
+        if self.session is None:
+            raise RuntimeError("no session: run_step() is for tasks, after on_start")
+        return self._run_on(self.session, step)
+
+    def _run_on(
+        self, session: MeasuredSession, step: Callable[[MeasuredSession], Awaitable[T]]
+    ) -> T:
+        username = self.username
+
+        async def hand_over() -> T:
+            ACTING_USER.set(username)  # this task's context only
+            return await step(session)
+
+        try:
+            return self._bridge().run(hand_over)
+        finally:
+            self._report()
+
+    def _bridge(self) -> LoopBridge:
+        bridge = self._runtime.bridge
+        if bridge is None:
+            raise RuntimeError("this Locust process runs no users (it has no loop bridge)")
+        return bridge
+
+    def _report(self) -> None:
+        """Fire ``events.request`` for the finished calls, on the greenlet side."""
+        pending = self._pending
+        if not pending:
+            return
+        fire = self.environment.events.request.fire
+        record = self._runtime.recorder.record
+        for call in pending:
+            record(call)
+            fire(
+                request_type=call.method,
+                name=call.endpoint,
+                response_time=call.latency_s * 1000.0,
+                response_length=call.response_bytes,
+                exception=None if call.ok else APICallFailed(call.failure_message()),
+                context={},
+            )
+        pending.clear()

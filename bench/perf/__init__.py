@@ -1,0 +1,1 @@
+"""pyperf benchmarks and baselines; each module documents its command line."""

@@ -1,0 +1,131 @@
+"""The baseline: the default scenario on plain asyncio + uvloop, without Locust.
+
+Runs the same sessions as ``aegis-bench run`` (same strategy, the same scenario steps
+from ``bench.session``, the same recorder) in one process, and writes the same
+``summary.json`` schema, so the Locust overhead is one division::
+
+    python -m bench.perf.bare_driver --host http://127.0.0.1:8000 --users 200 \
+        --duration 30 --out results/bare
+    aegis-bench run --host http://127.0.0.1:8000 --users 200 --duration 30s \
+        --out results/locust
+
+Users start at ``--spawn-rate`` per second (default: all within 5 s), browse until the
+run time ends, then sign out and close their clients, as Locust users do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from bench.measure import ACTING_USER, Recorder, cpu_seconds, rss_bytes
+from bench.report import build_summary, write_json_atomic
+from bench.session import MeasuredSession, end_session, pick_step, start_session
+from bench.strategies import ClientStrategy, StrategyContext, create_strategy
+
+__all__ = ["drive", "main"]
+
+PASSWORD = "bench-password"
+
+
+async def _one_session(
+    strategy: ClientStrategy,
+    context: StrategyContext,
+    username: str,
+    recorder: Recorder,
+    deadline: float,
+    alive: list[int],
+) -> None:
+    ACTING_USER.set(username)
+    client = strategy.new_client(context)
+    session = MeasuredSession(client, username, PASSWORD, recorder.record)
+    rng = random.Random()
+    try:
+        await start_session(session)
+        alive[0] += 1
+        while time.monotonic() < deadline:
+            await pick_step(rng)(session)
+        await end_session(session)
+    finally:
+        await strategy.release(client)
+
+
+async def drive(
+    host: str, users: int, spawn_rate: float, duration_s: float, strategy_name: str
+) -> dict[str, Any]:
+    """Run the sessions; return a part dict in the same shape Locust processes write."""
+    strategy = create_strategy(strategy_name)
+    context = StrategyContext(host)
+    recorder = Recorder()
+    prefix = secrets.token_hex(4)
+    started_at, cpu_start, rss_start = time.time(), cpu_seconds(), rss_bytes()
+    deadline = time.monotonic() + duration_s
+    alive = [0]
+    tasks = []
+    for index in range(users):
+        tasks.append(
+            asyncio.create_task(
+                _one_session(strategy, context, f"b{prefix}-{index}", recorder, deadline, alive)
+            )
+        )
+        if index + 1 < users:
+            await asyncio.sleep(1.0 / spawn_rate)
+    rss_peak = rss_bytes()
+    users_peak = alive[0]
+    await asyncio.gather(*tasks)
+    await strategy.shutdown()
+    return {
+        "role": "local",
+        "pid": os.getpid(),
+        "strategy": strategy.name,
+        "started_at": started_at,
+        "stopped_at": time.time(),
+        "cpu_s": cpu_seconds() - cpu_start,
+        "rss_at_start": rss_start,
+        "rss_peak": max(rss_peak, rss_bytes()),
+        "users_peak": users_peak,
+        "recorder": recorder.drain(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=float, default=None)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
+    parser.add_argument("--strategy", default="pooled")
+    parser.add_argument("--out", type=Path, default=None, help="folder for summary.json")
+    args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("aegis_client").setLevel(logging.ERROR)
+    spawn_rate = args.spawn_rate or max(1.0, args.users / 5.0)
+    part = uvloop.run(drive(args.host, args.users, spawn_rate, args.duration, args.strategy))
+    summary, _ = build_summary(
+        [part],
+        strategy=args.strategy,
+        users=args.users,
+        duration_requested_s=args.duration,
+        partial=False,
+        target=args.host,
+        server=None,
+    )
+    summary["driver"] = "bare-asyncio-uvloop"
+    if args.out:
+        write_json_atomic(args.out / "summary.json", summary)
+    keys = ("requests", "failures", "throughput_rps", "client_cpu_us_per_request", "latency_ms")
+    print(json.dumps({key: summary[key] for key in keys}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""``summary.json``: the one documented result schema every command writes.
+
+A run's load processes each leave a part file (``parts/part-<role>-<pid>.json``, see
+``bench.locust_adapter``); :func:`build_summary` merges them with what the target saw.
+The schema (version 1) is documented field by field in the README; later sections are
+added, never renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Recorder
+
+__all__ = ["SCHEMA_VERSION", "build_summary", "load_parts", "versions"]
+
+SCHEMA_VERSION = 1
+_VERSIONED = ("httpx", "httpcore", "anyio", "locust", "uvloop", "gevent", "uvicorn", "starlette")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the libraries whose cost the figures measure."""
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def load_parts(folder: Path) -> list[dict[str, Any]]:
+    """Every part file a run's processes wrote into ``folder``, unreadable ones skipped."""
+    parts = []
+    for path in sorted(folder.glob("part-*.json")):
+        try:
+            parts.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return parts
+
+
+def _ms(microseconds: float) -> float:
+    return round(microseconds / 1000.0, 3)
+
+
+def build_summary(
+    parts: list[dict[str, Any]],
+    *,
+    strategy: str,
+    users: int,
+    duration_requested_s: float | None,
+    partial: bool,
+    target: str,
+    server: dict[str, Any] | None,
+) -> tuple[dict[str, Any], Recorder]:
+    """Merge the parts into the summary dict; also return the merged recorder."""
+    recorder = Recorder()
+    for part in parts:
+        recorder.merge(part.get("recorder", {}))
+    load_parts_ = [p for p in parts if p.get("role") != "master"]
+    total = recorder.total()
+    counters = total.counters
+    requests = counters["requests"]
+    failures = counters["failures"]
+    started = [p["started_at"] for p in parts if p.get("started_at")]
+    stopped = [p["stopped_at"] for p in parts if p.get("stopped_at")]
+    duration_s = max(stopped) - min(started) if started and stopped else 0.0
+    cpu_s = sum(float(p.get("cpu_s", 0.0)) for p in parts)
+    users_peak = sum(int(p.get("users_peak", 0)) for p in load_parts_)
+    rss_growth = sum(max(0, p.get("rss_peak", 0) - p.get("rss_at_start", 0)) for p in load_parts_)
+    histogram = total.histogram
+    has_latency = histogram.get_total_count() > 0
+    server_connections = (server or {}).get("connections", {})
+
+    summary: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "strategy": strategy,
+        "users": users,
+        "users_peak": users_peak,
+        "processes": len(load_parts_),
+        "target": target,
+        "duration_s": round(duration_s, 3),
+        "duration_requested_s": duration_requested_s,
+        "partial": partial,
+        "requests": requests,
+        "failures": failures,
+        "error_rate": round(failures / requests, 6) if requests else 0.0,
+        "throughput_rps": round(requests / duration_s, 1) if duration_s > 0 else 0.0,
+        "latency_ms": {
+            "p50": _ms(histogram.get_value_at_percentile(50)) if has_latency else None,
+            "p90": _ms(histogram.get_value_at_percentile(90)) if has_latency else None,
+            "p99": _ms(histogram.get_value_at_percentile(99)) if has_latency else None,
+            "max": _ms(histogram.get_max_value()) if has_latency else None,
+            "mean": _ms(histogram.get_mean_value()) if has_latency else None,
+        },
+        "client_cpu_us_per_request": round(cpu_s / requests * 1e6, 1) if requests else None,
+        "client_rss_kib_per_session": (
+            round(rss_growth / users_peak / 1024, 1) if users_peak else None
+        ),
+        "connections": {
+            "client_opened": counters["new_connections"],
+            "server_accepted": server_connections.get("accepted"),
+            "per_request": (round(counters["new_connections"] / requests, 4) if requests else None),
+            "server_reconnected_users": server_connections.get("users_multi_connection"),
+        },
+        "endpoints": {
+            name: {
+                "requests": stats.counters["requests"],
+                "failures": stats.counters["failures"],
+                "p50_ms": _ms(stats.histogram.get_value_at_percentile(50)),
+                "p99_ms": _ms(stats.histogram.get_value_at_percentile(99)),
+                "new_connections": stats.counters["new_connections"],
+                "failure_reasons": dict(stats.failure_reasons),
+            }
+            for name, stats in sorted(recorder.endpoints.items())
+        },
+        "server": server,
+        "versions": versions(),
+    }
+    return summary, recorder

@@ -1,0 +1,118 @@
+"""The greenlet <-> asyncio loop bridge, in a gevent-patched child process as in Locust."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+PRELUDE = textwrap.dedent(
+    """
+    from gevent import monkey
+    monkey.patch_all()
+    import asyncio, threading
+    import gevent
+    from bench.locust_adapter._bridge import LoopBridge
+    bridge = LoopBridge()
+    """
+)
+
+
+def run_patched(body: str) -> str:
+    """Run ``body`` after the prelude in a fresh patched interpreter; return its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(body)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_results_come_back_to_each_greenlet() -> None:
+    """Many greenlets hand coroutines over at once and each gets its own result."""
+    out = run_patched(
+        """
+        async def double(n):
+            await asyncio.sleep(0.001)
+            return n * 2
+        def worker(i):
+            return [bridge.run(lambda: double(i * 10 + k)) for k in range(10)]
+        jobs = [gevent.spawn(worker, i) for i in range(50)]
+        gevent.joinall(jobs, raise_error=True)
+        ok = all(job.value == [(i * 10 + k) * 2 for k in range(10)] for i, job in enumerate(jobs))
+        print(ok)
+        """
+    )
+    assert out == "True"
+
+
+def test_coroutines_run_on_the_loop_thread() -> None:
+    """The coroutine runs in the bridge's native thread, not in the greenlet's."""
+    out = run_patched(
+        """
+        import _thread
+        async def where():
+            return _thread.get_ident()
+        main = gevent.monkey.get_original("_thread", "get_ident")()
+        print(bridge.run(where) != main)
+        """
+    )
+    assert out == "True"
+
+
+def test_exceptions_reach_the_waiting_greenlet() -> None:
+    """An exception raised by the coroutine is raised in the greenlet that waited."""
+    out = run_patched(
+        """
+        async def boom():
+            raise KeyError("lost")
+        try:
+            bridge.run(boom)
+        except KeyError as exc:
+            print("caught", exc)
+        """
+    )
+    assert out == "caught 'lost'"
+
+
+def test_other_greenlets_run_while_one_waits() -> None:
+    """Waiting on the loop blocks only the calling greenlet, not the hub."""
+    out = run_patched(
+        """
+        ticks = []
+        def ticker():
+            for _ in range(5):
+                ticks.append(1)
+                gevent.sleep(0.01)
+        t = gevent.spawn(ticker)
+        bridge.run(lambda: asyncio.sleep(0.2))
+        print(len(ticks))
+        t.join()
+        """
+    )
+    assert out == "5"
+
+
+def test_killed_greenlet_cancels_its_task() -> None:
+    """Killing a waiting greenlet cancels its coroutine, and the bridge keeps working."""
+    out = run_patched(
+        """
+        cancelled = []
+        async def slow():
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+        g = gevent.spawn(bridge.run, slow)
+        gevent.sleep(0.05)
+        g.kill(block=True, timeout=5)
+        gevent.sleep(0.1)
+        async def one():
+            return 1
+        print(cancelled == [True], bridge.run(one))
+        """
+    )
+    assert out == "True 1"
