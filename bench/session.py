@@ -1,44 +1,55 @@
-"""A simulated user's session and the default Aegis scenario, in plain asyncio.
+"""A simulated user's session and the default scenario, in plain asyncio.
 
-:class:`MeasuredSession` gives scenario code the client's own verbs, timing each call
-and handing a :class:`CallRecord` to a sink. The scenario steps below are coroutines,
-so the Locust users and the bare asyncio driver (``bench/perf``) run the very same code.
+:class:`MeasuredSession` gives scenario code the client's own verbs, times each call and
+hands a :class:`CallRecord` to a sink. It also judges isolation on the client side:
+
+- **leak**: a response that names an identity (the profile's identity route, the owner
+  field of each record a data route returns) names someone other than the user who asked;
+- **lost session**: a signed-in user's call to a protected route went out without the
+  session cookie (the classic per-call mistake);
+- **replay**: after signing out, the old session cookie is presented once more outside
+  the cookie jar; a backend that accepts it is reported.
+
+Verdict names (counted per endpoint by the recorder): ``identity_checked``, ``leak``,
+``lost_session``, ``replay_refused``, ``replay_accepted``, and ``reconnected_session``
+(the session opened its second connection: one per session that ever reconnected).
+
+The scenario steps are coroutines, so the Locust users and the bare asyncio driver
+(``bench/perf/bare_driver.py``) run the very same code.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
-from aegis_client import APIClient, JSONResult, register, sign_in, sign_out
+from aegis_client import APIClient, JSONResult
 from bench.measure import CURRENT_CALL, CallRecord
+from bench.profile import AEGIS, Profile
 
 __all__ = [
-    "ME",
-    "PROJECTS",
     "STEPS",
     "STEP_WEIGHTS",
     "MeasuredSession",
     "Step",
-    "browse_me",
-    "browse_projects",
+    "browse_data",
+    "browse_identity",
     "end_session",
     "pick_step",
     "sign_out_and_in",
     "start_session",
 ]
 
-ME = "/api/v1/auth/me"
-PROJECTS = "/api/v1/insights/projects"
+REPLAY = "REPLAY"
 
 
 class MeasuredSession:
-    """One user's session: its client, its name and password, and where records go.
+    """One user's session: its client, its credentials, its profile and its record sink.
 
-    The verbs behave exactly like the client's; each call is timed around the verb, so
-    a refresh-and-retry is part of the call's latency, as a user would feel it.
+    The verbs behave exactly like the client's; each call is timed around the verb, so a
+    refresh-and-retry is part of the call's latency, as a user would feel it.
     """
 
     def __init__(
@@ -47,82 +58,201 @@ class MeasuredSession:
         username: str,
         password: str,
         sink: Callable[[CallRecord], None],
+        profile: Profile = AEGIS,
     ) -> None:
         self.client = client
         self.username = username
         self.password = password
+        self.profile = profile
+        self.signed_in = False
+        self.connections_opened = 0
         self._sink = sink
+        self._protected = frozenset(
+            {profile.identity, profile.sign_out, *(d.route for d in profile.data)}
+        )
+        self._owner_fields = {d.route: d.owner_field for d in profile.data}
+
+    @property
+    def login_name(self) -> str:
+        """The name the backend knows this user by (the profile's username template)."""
+        return self.profile.login_name(self.username)
 
     async def get(
         self, endpoint: str, params: Mapping[str, Any] | None = None
     ) -> JSONResult | None:
-        """``client.get``, recorded."""
-        record = CallRecord("GET", endpoint)
-        return self._finish(record, await self._timed(record, self.client.get(endpoint, params)))
+        """``client.get``, recorded and judged."""
+        return await self._call("GET", endpoint, self.client.get(endpoint, params))
 
     async def post(self, endpoint: str, json: Any = None) -> JSONResult | None:
-        """``client.post``, recorded."""
-        record = CallRecord("POST", endpoint)
-        return self._finish(record, await self._timed(record, self.client.post(endpoint, json)))
+        """``client.post``, recorded and judged."""
+        return await self._call("POST", endpoint, self.client.post(endpoint, json))
 
     async def post_form(self, endpoint: str, data: Mapping[str, str]) -> JSONResult | None:
-        """``client.post_form``, recorded."""
-        record = CallRecord("POST", endpoint)
-        return self._finish(
-            record, await self._timed(record, self.client.post_form(endpoint, data))
-        )
+        """``client.post_form``, recorded and judged."""
+        return await self._call("POST", endpoint, self.client.post_form(endpoint, data))
 
     def clear_cookies(self) -> None:
         """``client.clear_cookies``."""
         self.client.clear_cookies()
 
-    async def _timed(self, record: CallRecord, call: Any) -> JSONResult | None:
+    def session_cookie(self) -> str | None:
+        """The session cookie's value now in the jar (a secret: never log or store it)."""
+        for cookie in self.client.cookie_jar.jar:
+            if cookie.name == self.profile.cookie_name:
+                return cookie.value
+        return None
+
+    async def replay(self, old_cookie: str) -> None:
+        """Present a signed-out session's cookie once more, outside the jar, and judge it."""
+        record = CallRecord(REPLAY, self.profile.identity)
+        request = self.client._exchange(  # the client's own pool, but not its jar
+            "GET",
+            self.profile.identity,
+            headers={"Cookie": f"{self.profile.cookie_name}={old_cookie}"},
+        )
         token = CURRENT_CALL.set(record)
         started = time.perf_counter()
         try:
-            result: JSONResult | None = await call
+            response = await request
+            accepted = response.is_success
+        except Exception as exc:  # a transport failure is no verdict either way
+            record.error = type(exc).__name__
+            accepted = None
         finally:
             record.latency_s = time.perf_counter() - started
             CURRENT_CALL.reset(token)
-        return result
+        self._count_connections(record)
+        if accepted is None:
+            record.ok = False
+        elif accepted:
+            record.ok = False
+            record.error = "replay accepted"
+            record.verdicts.append("replay_accepted")
+            record.findings.append(
+                {
+                    "kind": "replay_accepted",
+                    "endpoint": self.profile.identity,
+                    "user": self.username,
+                }
+            )
+        else:
+            record.ok = True
+            record.verdicts.append("replay_refused")
+        self._sink(record)
 
-    def _finish(self, record: CallRecord, result: JSONResult | None) -> JSONResult | None:
+    async def _call(
+        self, method: str, endpoint: str, call: Coroutine[Any, Any, JSONResult | None]
+    ) -> JSONResult | None:
+        record = CallRecord(method, endpoint)
+        token = CURRENT_CALL.set(record)
+        started = time.perf_counter()
+        try:
+            result = await call
+        finally:
+            record.latency_s = time.perf_counter() - started
+            CURRENT_CALL.reset(token)
         record.ok = result is not None
+        self._count_connections(record)
+        if self.signed_in and endpoint in self._protected:
+            self._judge_cookie(record)
+        if result is not None:
+            self._judge_identity(record, endpoint, result)
         self._sink(record)
         return result
+
+    def _count_connections(self, record: CallRecord) -> None:
+        if record.new_connections:
+            if self.connections_opened == 1:  # this session's first reconnect
+                record.verdicts.append("reconnected_session")
+            self.connections_opened += record.new_connections
+
+    def _judge_cookie(self, record: CallRecord) -> None:
+        if record.cookie_names is not None and self.profile.cookie_name not in record.cookie_names:
+            record.verdicts.append("lost_session")
+
+    def _judge_identity(self, record: CallRecord, endpoint: str, result: JSONResult) -> None:
+        expected = self.login_name
+        if endpoint == self.profile.identity and isinstance(result, dict):
+            self._compare(record, endpoint, expected, result.get(self.profile.identity_field))
+            return
+        owner_field = self._owner_fields.get(endpoint)
+        if owner_field is None:
+            return
+        items = result if isinstance(result, list) else result.get("items", [])
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                self._compare(record, endpoint, expected, item.get(owner_field))
+                if "leak" in record.verdicts:
+                    return  # one leaked record is enough to condemn the response
+
+    def _compare(self, record: CallRecord, endpoint: str, expected: str, seen: Any) -> None:
+        record.verdicts.append("identity_checked")
+        if seen != expected:
+            record.verdicts.append("leak")
+            record.findings.append(
+                {"kind": "leak", "endpoint": endpoint, "user": expected, "got": str(seen)}
+            )
 
 
 async def start_session(session: MeasuredSession) -> bool:
     """Register the user, or sign in when the name is taken; True when signed in."""
-    if await register(session, session.username, session.password) is not None:
+    profile = session.profile
+    user_key, password_key = profile.register_fields
+    body = {user_key: session.login_name, password_key: session.password}
+    registered = await session.post(profile.register, json=body) is not None
+    if registered and session.session_cookie() is not None:  # registration signed us in
+        session.signed_in = True
         return True
-    return await sign_in(session, session.username, session.password) is not None
+    return await _sign_in(session)
 
 
-async def browse_me(session: MeasuredSession) -> None:
-    """Ask who the session belongs to."""
-    await session.get(ME)
+async def _sign_in(session: MeasuredSession) -> bool:
+    credentials = {"username": session.login_name, "password": session.password}
+    answer = await session.post_form(session.profile.sign_in, credentials)
+    if session.profile.sign_in_answers == "cookie-only":  # 204: success is the cookie
+        session.signed_in = answer is not None and session.session_cookie() is not None
+    else:
+        session.signed_in = answer is not None
+    return session.signed_in
 
 
-async def browse_projects(session: MeasuredSession) -> None:
-    """List the session user's projects."""
-    await session.get(PROJECTS)
+async def browse_identity(session: MeasuredSession) -> None:
+    """Ask whose session this is (identity check)."""
+    await session.get(session.profile.identity)
+
+
+async def browse_data(session: MeasuredSession) -> None:
+    """List the user's records on each data route (owner check)."""
+    for data in session.profile.data:
+        await session.get(data.route)
+
+
+async def _sign_out(session: MeasuredSession) -> None:
+    old_cookie = session.session_cookie()
+    try:
+        await session.post(session.profile.sign_out)
+    finally:
+        session.clear_cookies()
+        session.signed_in = False
+    if old_cookie is not None:
+        await session.replay(old_cookie)
 
 
 async def sign_out_and_in(session: MeasuredSession) -> None:
-    """Sign out and straight back in on the same client (same pool, new session)."""
-    await sign_out(session)
-    await sign_in(session, session.username, session.password)
+    """Sign out (then replay the old cookie) and straight back in on the same client."""
+    await _sign_out(session)
+    await _sign_in(session)
 
 
 async def end_session(session: MeasuredSession) -> None:
     """Sign out at the end of the user's life (the client is released separately)."""
-    await sign_out(session)
+    if session.signed_in:
+        await _sign_out(session)
 
 
 # Weighted steps of one browsing round, shared by Locust tasks and the bare driver.
 Step = Callable[[MeasuredSession], Awaitable[None]]
-STEPS: tuple[Step, ...] = (browse_me, browse_projects, sign_out_and_in)
+STEPS: tuple[Step, ...] = (browse_identity, browse_data, sign_out_and_in)
 STEP_WEIGHTS: tuple[int, ...] = (10, 10, 1)
 
 

@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--think-time", default="0", help="seconds between a user's tasks: 0 (default), 0.5, or 1-3"
     )
     run.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="TOML target profile for a backend whose routes differ from Aegis's",
+    )
+    run.add_argument(
         "--scenario", default=None, help="locustfile to run (default scenarios/aegis_session.py)"
     )
     return parser
@@ -143,7 +149,15 @@ def _run(args: argparse.Namespace) -> int:
     print(f"results: {out}")
     if summary["partial"]:
         print("note: the run did not complete; summary.json is marked partial", file=sys.stderr)
-    return EXIT_FAILED if summary["failures"] or summary["requests"] == 0 else EXIT_OK
+    isolation = summary["isolation"]
+    if isolation["failed"]:
+        print("ISOLATION FAILED: sessions saw each other's data:", file=sys.stderr)
+        for example in isolation["examples"][:5]:
+            print(f"  {example}", file=sys.stderr)
+    if isolation["server_oracle"] == "unavailable":
+        print("note: the target has no server-side oracle; isolation was judged client-side only")
+    failed = isolation["failed"] or summary["failures"] or summary["requests"] == 0
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

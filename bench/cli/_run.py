@@ -8,6 +8,7 @@ files the load processes wrote into ``summary.json``.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import subprocess
 import sys
@@ -16,10 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from bench.cli._args import UsageError, check_open_files
+from bench.measure import count_sockets
+from bench.profile import ProfileError, load_profile
 from bench.report import build_summary, load_parts, write_json_atomic
 from bench.strategies import strategy_names
 
@@ -49,6 +53,7 @@ class RunSettings:
     out: Path
     think_time: str
     scenario: Path
+    profile: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, *, strategy: str, out: Path) -> RunSettings:
@@ -62,6 +67,7 @@ class RunSettings:
             out=out,
             think_time=args.think_time,
             scenario=Path(args.scenario) if args.scenario else default_scenario(),
+            profile=args.profile,
         )
 
     def validate(self) -> None:
@@ -75,7 +81,12 @@ class RunSettings:
                 f"unknown strategy {self.strategy!r}: choose one of "
                 f"{', '.join(strategy_names())}, or plug your own in with --scenario"
             )
-        if self.out.exists() and any(self.out.glob("part-*.json")):
+        if self.profile is not None:
+            try:
+                load_profile(self.profile)
+            except ProfileError as exc:
+                raise UsageError(str(exc)) from None
+        if self.out.exists() and any((self.out / "parts").glob("part-*.json")):
             raise UsageError(f"{self.out} already holds a run: choose another --out folder")
         check_open_files(self.users, self.processes, embedded_target=self.host is None)
 
@@ -101,6 +112,8 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
     ]  # fmt: skip
     if settings.processes > 1:
         command += ["--processes", str(settings.processes)]
+    if settings.profile is not None:
+        command += ["--profile", str(settings.profile)]
     return command
 
 
@@ -151,6 +164,7 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     exit_code, interrupted = _run_locust(settings, host)
     elapsed = time.monotonic() - started
     server = _fetch_server_stats(host, "/_bench/stats")
+    time_wait = count_sockets(_port_of(host)) if _is_loopback(host) else None
     parts = load_parts(settings.out / "parts")
     partial = interrupted or not parts or exit_code not in (0, 1) or elapsed < settings.duration_s
     summary, recorder = build_summary(
@@ -161,11 +175,28 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
         partial=partial,
         target=host,
         server=server,
+        time_wait_after=time_wait,
     )
+    summary["profile"] = settings.profile.stem if settings.profile else "aegis"
     summary["locust_exit_code"] = exit_code
     write_json_atomic(settings.out / "latency.json", recorder.drain())
     write_json_atomic(settings.out / "summary.json", summary)
     return summary
+
+
+def _port_of(host: str) -> int:
+    parts = urlsplit(host)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _is_loopback(host: str) -> bool:
+    name = urlsplit(host).hostname or ""
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _fmt(value: object, spec: str = "") -> str:
@@ -177,6 +208,13 @@ def _fmt(value: object, spec: str = "") -> str:
 def print_table(summaries: list[dict[str, Any]]) -> None:
     """The short result table: one column per run."""
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("ISOLATION", lambda s: "LEAK" if s["isolation"]["failed"] else "ok"),
+        ("client-side leaks", lambda s: _fmt(s["isolation"]["client_side_leaks"], ",")),
+        ("server-side leaks", lambda s: _fmt(s["isolation"]["server_side_leaks"])),
+        ("shared connections", lambda s: _fmt(s["isolation"]["shared_connections"])),
+        ("replays accepted", lambda s: _fmt(s["isolation"]["replay_accepted"])),
+        ("lost sessions", lambda s: _fmt(s["isolation"]["lost_sessions"], ",")),
+        ("identity checks", lambda s: _fmt(s["isolation"]["checked"], ",")),
         ("strategy", lambda s: s["strategy"]),
         ("users", lambda s: _fmt(s["users"])),
         ("duration s", lambda s: _fmt(s["duration_s"], ".1f")),
@@ -191,6 +229,9 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         ("client RSS KiB/session", lambda s: _fmt(s["client_rss_kib_per_session"])),
         ("connections client", lambda s: _fmt(s["connections"]["client_opened"], ",")),
         ("connections server", lambda s: _fmt(s["connections"]["server_accepted"])),
+        ("conns per request", lambda s: _fmt(s["connections"]["per_request"])),
+        ("reconnects", lambda s: _fmt(s["connections"]["reconnects"])),
+        ("TIME_WAIT after", lambda s: _fmt(s["connections"]["time_wait_after"])),
         ("partial", lambda s: "yes" if s["partial"] else "no"),
     ]
     width = max(len(label) for label, _ in rows)

@@ -49,6 +49,11 @@ def add_arguments(parser: Any) -> None:
         help="Seconds between a user's tasks: 0 (default, throughput), 0.5, or a range 1-3",
     )
     group.add_argument(
+        "--profile",
+        default="",
+        help="TOML target profile mapping the Aegis routes onto another backend",
+    )
+    group.add_argument(
         "--aegis-out",
         default="",
         help="Folder for the per-process measurement files that become summary.json",

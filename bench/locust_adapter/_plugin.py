@@ -16,6 +16,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._options import ThinkTime, add_arguments
+from bench.profile import AEGIS, load_profile
 from bench.strategies import UnknownStrategyError, create_strategy
 
 __all__ = ["PROGRESS_INTERVAL_S", "register_listeners"]
@@ -56,6 +57,8 @@ def _on_init(environment: Any, **_: Any) -> None:
     try:
         strategy = create_strategy(getattr(options, "client_strategy", "pooled"))
         think_time = ThinkTime.parse(getattr(options, "think_time", "0"))
+        profile_path = getattr(options, "profile", "")
+        profile = load_profile(Path(profile_path)) if profile_path else AEGIS
     except (UnknownStrategyError, ValueError) as exc:
         sys.stderr.write(f"aegis-bench: error: {exc}\n")
         sys.exit(2)
@@ -77,6 +80,7 @@ def _on_init(environment: Any, **_: Any) -> None:
             think_time=think_time,
             out_dir=Path(out) if out else None,
             bridge=None if role == "master" else LoopBridge(),
+            profile=profile,
         )
     )
     if role != "worker" and getattr(options, "aegis_progress", False):
@@ -105,6 +109,7 @@ def _on_quitting(environment: Any, **_: Any) -> None:
             "host": environment.host,
             "users_requested": getattr(options, "num_users", None),
             "run_time_s": getattr(options, "run_time", None),
+            "profile": runtime.profile.name,
         }
     runtime.write_part(extra)
     if runtime.bridge is not None:

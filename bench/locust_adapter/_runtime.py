@@ -18,6 +18,7 @@ from typing import Any
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._options import ThinkTime
 from bench.measure import Recorder, cpu_seconds, rss_bytes
+from bench.profile import AEGIS, Profile
 from bench.report import write_json_atomic
 from bench.strategies import ClientStrategy, StrategyContext
 
@@ -33,6 +34,7 @@ class ProcessRuntime:
     think_time: ThinkTime
     out_dir: Path | None
     bridge: LoopBridge | None
+    profile: Profile = AEGIS
     recorder: Recorder = field(default_factory=Recorder)
     prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     rng: random.Random = field(default_factory=random.Random)
@@ -52,7 +54,7 @@ class ProcessRuntime:
     def context_for(self, base_url: str) -> StrategyContext:
         context = self._contexts.get(base_url)
         if context is None:
-            context = self._contexts[base_url] = StrategyContext(base_url)
+            context = self._contexts[base_url] = StrategyContext(base_url, profile=self.profile)
         return context
 
     def mark_start(self) -> None:

@@ -71,7 +71,9 @@ class AegisUser(User):
             return strategy.new_client(context)
 
         client = self._bridge().run(build)
-        self.session = MeasuredSession(client, self.username, self.password, self._pending.append)
+        self.session = MeasuredSession(
+            client, self.username, self.password, self._pending.append, runtime.profile
+        )
         self.run_step(start_session)
         runtime.sample(self.environment.runner.user_count)
 

@@ -5,7 +5,8 @@ build on these pieces.
 """
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
-from bench.measure._recorder import COUNTERS, EndpointStats, Recorder, new_histogram
+from bench.measure._recorder import COUNTERS, MAX_FINDINGS, EndpointStats, Recorder, new_histogram
+from bench.measure._sockets import count_sockets
 from bench.measure._transport import ACTING_USER_HEADER, InstrumentedTransport
 from bench.measure._usage import cpu_seconds, rss_bytes
 
@@ -14,10 +15,12 @@ __all__ = [
     "ACTING_USER_HEADER",
     "COUNTERS",
     "CURRENT_CALL",
+    "MAX_FINDINGS",
     "CallRecord",
     "EndpointStats",
     "InstrumentedTransport",
     "Recorder",
+    "count_sockets",
     "cpu_seconds",
     "new_histogram",
     "rss_bytes",

@@ -30,7 +30,11 @@ class CallRecord:
     http_requests: int = 0
     new_connections: int = 0
     tls_handshakes: int = 0
+    # Names (never values) of the cookies the first exchange carried; None: not sent yet.
+    cookie_names: tuple[str, ...] | None = None
     verdicts: list[str] = field(default_factory=list)
+    # Isolation findings worth showing (user names and endpoints, never tokens).
+    findings: list[dict[str, str]] = field(default_factory=list)
 
     def failure_message(self) -> str:
         """A short reason for a failed call: the last status or exception class."""

@@ -19,10 +19,13 @@ from hdrh.histogram import HdrHistogram
 
 from bench.measure._context import CallRecord
 
-__all__ = ["COUNTERS", "EndpointStats", "Recorder", "new_histogram"]
+__all__ = ["COUNTERS", "MAX_FINDINGS", "EndpointStats", "Recorder", "new_histogram"]
 
 # One microsecond to ten minutes, 3 significant digits.
 _LOWEST_US, _HIGHEST_US, _DIGITS = 1, 600_000_000, 3
+
+# Isolation findings kept as examples (the counters count them all).
+MAX_FINDINGS = 10
 
 COUNTERS = (
     "requests",
@@ -62,6 +65,7 @@ class Recorder:
         self.endpoints: dict[str, EndpointStats] = {}
         # Per wall-clock second: requests, failures, new connections (for charts).
         self.timeline: dict[int, list[int]] = {}
+        self.findings: list[dict[str, str]] = []
 
     def record(self, call: CallRecord) -> None:
         """Add one finished call."""
@@ -81,6 +85,8 @@ class Recorder:
             stats.failure_reasons[call.failure_message()] += 1
         if call.verdicts:
             stats.verdicts.update(call.verdicts)
+        if call.findings and len(self.findings) < MAX_FINDINGS:
+            self.findings.extend(call.findings[: MAX_FINDINGS - len(self.findings)])
         second = int(time.time())
         slot = self.timeline.get(second)
         if slot is None:
@@ -102,6 +108,9 @@ class Recorder:
                 self.endpoints[name].merge(incoming)
             else:
                 self.endpoints[name] = incoming
+        room = MAX_FINDINGS - len(self.findings)
+        if room > 0:
+            self.findings.extend(snapshot.get("findings", [])[:room])
         for second, values in snapshot.get("timeline", {}).items():
             slot = self.timeline.setdefault(int(second), [0, 0, 0])
             for i, value in enumerate(values):
@@ -120,9 +129,11 @@ class Recorder:
                 for name, stats in self.endpoints.items()
             },
             "timeline": {str(second): values for second, values in self.timeline.items()},
+            "findings": self.findings,
         }
         self.endpoints = {}
         self.timeline = {}
+        self.findings = []
         return snapshot
 
     def total(self) -> EndpointStats:

@@ -51,6 +51,11 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         if record is None:
             return await self._inner.handle_async_request(request)
         request.extensions = {**request.extensions, "trace": _tracer(record)}
+        if record.cookie_names is None:
+            header = request.headers.get("cookie", "")
+            record.cookie_names = tuple(
+                part.split("=", 1)[0].strip() for part in header.split(";") if part.strip()
+            )
         record.http_requests += 1
         try:
             response = await self._inner.handle_async_request(request)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import platform
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Recorder
+from bench.measure import MAX_FINDINGS, Recorder
 
 __all__ = ["SCHEMA_VERSION", "build_summary", "load_parts", "versions"]
 
@@ -44,6 +45,44 @@ def load_parts(folder: Path) -> list[dict[str, Any]]:
     return parts
 
 
+def _isolation(
+    verdicts: Counter[str], findings: list[dict[str, str]], server: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Leaks judged from both sides; ``failed`` is what makes a run exit non-zero."""
+    oracle = (server or {}).get("oracle")
+    connections = (server or {}).get("connections", {})
+    server_leaks = oracle.get("mismatches") if oracle else None
+    examples = list(findings)
+    for example in (oracle or {}).get("examples", [])[: max(0, MAX_FINDINGS - len(examples))]:
+        examples.append(
+            {
+                "kind": "server_leak",
+                "endpoint": str(example.get("path")),
+                "user": str(example.get("declared")),
+                "got": str(example.get("session_user")),
+            }
+        )
+    section = {
+        "checked": verdicts["identity_checked"],
+        "client_side_leaks": verdicts["leak"],
+        "server_side_leaks": server_leaks,
+        "shared_connections": connections.get("multi_user") if oracle else None,
+        "lost_sessions": verdicts["lost_session"],
+        "lost_sessions_server": oracle.get("no_cookie") if oracle else None,
+        "replay_checked": verdicts["replay_refused"] + verdicts["replay_accepted"],
+        "replay_accepted": verdicts["replay_accepted"],
+        "server_oracle": "available" if oracle else "unavailable",
+        "examples": examples,
+    }
+    section["failed"] = bool(
+        section["client_side_leaks"]
+        or section["server_side_leaks"]
+        or section["shared_connections"]
+        or section["replay_accepted"]
+    )
+    return section
+
+
 def _ms(microseconds: float) -> float:
     return round(microseconds / 1000.0, 3)
 
@@ -57,6 +96,7 @@ def build_summary(
     partial: bool,
     target: str,
     server: dict[str, Any] | None,
+    time_wait_after: int | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
     """Merge the parts into the summary dict; also return the merged recorder."""
     recorder = Recorder()
@@ -102,11 +142,15 @@ def build_summary(
         "client_rss_kib_per_session": (
             round(rss_growth / users_peak / 1024, 1) if users_peak else None
         ),
+        "isolation": _isolation(total.verdicts, recorder.findings, server),
         "connections": {
             "client_opened": counters["new_connections"],
             "server_accepted": server_connections.get("accepted"),
             "per_request": (round(counters["new_connections"] / requests, 4) if requests else None),
+            "reconnects": total.verdicts["reconnected_session"],
             "server_reconnected_users": server_connections.get("users_multi_connection"),
+            "tls_handshakes": counters["tls_handshakes"],
+            "time_wait_after": time_wait_after,
         },
         "endpoints": {
             name: {

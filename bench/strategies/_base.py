@@ -24,12 +24,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
 from aegis_client import DEFAULT_LIMITS, APIClient, shared_ssl_context
 from bench.measure import InstrumentedTransport
+from bench.profile import AEGIS, Profile
 
 __all__ = ["ClientStrategy", "StrategyContext"]
 
@@ -45,10 +46,23 @@ class StrategyContext:
     base_url: str
     timeout: float = 10.0
     make_inner_transport: Callable[[], httpx.AsyncBaseTransport] = field(default=_pooled_transport)
+    profile: Profile = AEGIS
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """A new measured transport with its own connection pool."""
         return InstrumentedTransport(self.make_inner_transport())
+
+    def api_client(self) -> APIClient:
+        """A new ``APIClient`` on a measured transport, set up for the target's profile."""
+        return APIClient(self.base_url, self.timeout, **self.client_options())
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword options that point an ``APIClient`` at this target's routes."""
+        return {
+            "transport": self.transport(),
+            "refresh_endpoint": self.profile.refresh,
+            "credential_endpoints": self.profile.credential_routes,
+        }
 
 
 class ClientStrategy(ABC):

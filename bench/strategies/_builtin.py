@@ -18,7 +18,7 @@ class PooledStrategy(ClientStrategy):
     name = "pooled"
 
     def new_client(self, context: StrategyContext) -> APIClient:
-        return APIClient(context.base_url, context.timeout, transport=context.transport())
+        return context.api_client()
 
 
 class PerCallClient(APIClient):
@@ -30,7 +30,7 @@ class PerCallClient(APIClient):
     """
 
     def __init__(self, context: StrategyContext) -> None:
-        super().__init__(context.base_url, context.timeout, transport=context.transport())
+        super().__init__(context.base_url, context.timeout, **context.client_options())
         self._context = context
 
     async def _exchange(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
@@ -61,9 +61,7 @@ class SharedStrategy(ClientStrategy):
 
     def new_client(self, context: StrategyContext) -> APIClient:
         if self._client is None or self._client.is_closed:
-            self._client = APIClient(
-                context.base_url, context.timeout, transport=context.transport()
-            )
+            self._client = context.api_client()
         return self._client
 
     async def release(self, client: APIClient) -> None:
