@@ -113,7 +113,7 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
     if settings.processes > 1:
         command += ["--processes", str(settings.processes)]
     if settings.profile is not None:
-        command += ["--profile", str(settings.profile)]
+        command += ["--target-profile", str(settings.profile)]
     return command
 
 

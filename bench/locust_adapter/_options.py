@@ -49,7 +49,7 @@ def add_arguments(parser: Any) -> None:
         help="Seconds between a user's tasks: 0 (default, throughput), 0.5, or a range 1-3",
     )
     group.add_argument(
-        "--profile",
+        "--target-profile",
         default="",
         help="TOML target profile mapping the Aegis routes onto another backend",
     )

@@ -57,7 +57,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     try:
         strategy = create_strategy(getattr(options, "client_strategy", "pooled"))
         think_time = ThinkTime.parse(getattr(options, "think_time", "0"))
-        profile_path = getattr(options, "profile", "")
+        profile_path = getattr(options, "target_profile", "")
         profile = load_profile(Path(profile_path)) if profile_path else AEGIS
     except (UnknownStrategyError, ValueError) as exc:
         sys.stderr.write(f"aegis-bench: error: {exc}\n")

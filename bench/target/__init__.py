@@ -1,0 +1,21 @@
+"""The reference Aegis backend: the embedded default target, with instruments.
+
+Starlette on uvicorn (uvloop, httptools). Routes are documented in ``_app``; the
+connection ledger (``_ledger``) and the identity oracle (``_oracle``) are read through
+``GET /_bench/stats`` and zeroed by ``POST /_bench/reset``.
+"""
+
+from bench.target._app import COOKIE, USER_HEADER, create_app
+from bench.target._config import TargetConfig
+from bench.target._ledger import ConnectionLedger
+from bench.target._server import TargetProcess, serve
+
+__all__ = [
+    "COOKIE",
+    "USER_HEADER",
+    "ConnectionLedger",
+    "TargetConfig",
+    "TargetProcess",
+    "create_app",
+    "serve",
+]

@@ -1,0 +1,33 @@
+"""Settings of the reference backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["TargetConfig"]
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """How the reference backend listens and behaves.
+
+    ``keep_alive_s`` (30 s) stays well above the client's 4 s idle expiry
+    (``aegis_client.KEEPALIVE_EXPIRY_S``): the client always retires idle connections
+    first, so the server never closes one under a request (a silent reconnect).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_ttl_s: float = 3600.0
+    refresh_window_s: float = 3600.0
+    keep_alive_s: float = 30.0
+    projects_per_user: int = 3
+    crosswire_rate: float = 0.0
+    crosswire_seed: int | None = None
+    backlog: int = 4096
+    certfile: str | None = None
+    keyfile: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.certfile else "http"

@@ -1,0 +1,201 @@
+"""Running the reference backend: in the foreground, or as a child process.
+
+``serve`` runs uvicorn (uvloop, httptools, no access log) with the ledger's protocol
+class. ``TargetProcess`` starts ``python -m bench.target`` as a separate process (the
+load generator must not share its CPU or its event loop), waits for its ready line, and
+stops exactly that process.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+
+from bench.target._app import create_app
+from bench.target._config import TargetConfig
+from bench.target._ledger import ConnectionLedger
+from bench.target._protocol import ledger_protocol
+
+__all__ = ["READY_PREFIX", "TargetProcess", "serve"]
+
+READY_PREFIX = "AEGIS_TARGET_READY "
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+def _raise_open_file_limit() -> None:
+    # Every session holds a connection: 15,000+ sessions need as many descriptors.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _check_loopback(host: str) -> None:
+    if not ipaddress.ip_address(host).is_loopback:
+        raise ValueError(
+            f"{host} is not a loopback address: the reference backend serves loopback only"
+        )
+
+
+def serve(config: TargetConfig, *, ready: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; ``ready(url)`` is called once listening (port 0 resolved)."""
+    _check_loopback(config.host)
+    _raise_open_file_limit()
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.host, config.port))
+    sock.listen(config.backlog)
+    port = sock.getsockname()[1]
+    host = f"[{config.host}]" if family == socket.AF_INET6 else config.host
+    url = f"{config.scheme}://{host}:{port}"
+    ledger = ConnectionLedger()
+    server_config = uvicorn.Config(
+        create_app(config, ledger),
+        loop="uvloop",
+        http=ledger_protocol(ledger),
+        access_log=False,
+        log_level="warning",
+        lifespan="off",
+        timeout_keep_alive=int(config.keep_alive_s),
+        backlog=config.backlog,
+        ssl_certfile=config.certfile,
+        ssl_keyfile=config.keyfile,
+    )
+    server = uvicorn.Server(server_config)
+    if ready is not None:
+        original_startup = server.startup
+
+        async def startup(sockets: list[socket.socket] | None = None) -> None:
+            await original_startup(sockets=sockets)
+            ready(url)
+
+        server.startup = startup  # type: ignore[method-assign]
+    server.run(sockets=[sock])
+
+
+def _arguments(config: TargetConfig) -> list[str]:
+    arguments = [
+        "--host", config.host,
+        "--port", str(config.port),
+        "--session-ttl", repr(config.session_ttl_s),
+        "--refresh-window", repr(config.refresh_window_s),
+        "--keep-alive", repr(config.keep_alive_s),
+        "--projects-per-user", str(config.projects_per_user),
+        "--crosswire-rate", repr(config.crosswire_rate),
+    ]  # fmt: skip
+    if config.crosswire_seed is not None:
+        arguments += ["--crosswire-seed", str(config.crosswire_seed)]
+    if config.certfile and config.keyfile:
+        arguments += ["--certfile", config.certfile, "--keyfile", config.keyfile]
+    return arguments
+
+
+class TargetProcess:
+    """The reference backend in its own process, on an ephemeral loopback port by default.
+
+    Use as a context manager; ``url`` is set once it listens. ``stats()``, ``reset()``
+    and ``expire()`` call its admin routes. ``stop()`` ends only this child (SIGTERM,
+    then SIGKILL after a bounded wait) and is safe to call twice.
+    """
+
+    def __init__(self, config: TargetConfig | None = None, *, verify: Any = True) -> None:
+        self.config = config or TargetConfig(port=0)
+        _check_loopback(self.config.host)
+        self._verify = verify
+        self._child: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid if self._child is not None else None
+
+    def start(self) -> TargetProcess:
+        command = [sys.executable, "-m", "bench.target", *_arguments(self.config)]
+        self._child = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self._child.stdout is not None
+        stdout = self._child.stdout.fileno()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        buffer = b""
+        while time.monotonic() < deadline and self._child.poll() is None:
+            readable, _, _ = select.select([stdout], [], [], 0.1)
+            if not readable:
+                continue
+            buffer += os.read(stdout, 4096)
+            for line in buffer.decode(errors="replace").splitlines():
+                if line.startswith(READY_PREFIX):
+                    self.url = line[len(READY_PREFIX) :].strip()
+                    return self
+        stderr = self._stop_and_read_stderr()
+        raise RuntimeError(f"the reference backend did not start: {stderr[-2000:] or 'no output'}")
+
+    def _stop_and_read_stderr(self) -> str:
+        self.stop()
+        if self._child is None or self._child.stderr is None:
+            return ""
+        try:
+            return self._child.stderr.read().decode(errors="replace")
+        except (OSError, ValueError):
+            return ""
+
+    def stop(self) -> None:
+        child = self._child
+        if child is None or child.poll() is not None:
+            return
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+    def __enter__(self) -> TargetProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _admin(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        with httpx.Client(
+            base_url=self.url, trust_env=False, timeout=10.0, verify=self._verify
+        ) as c:
+            response = c.request(method, path, json=json)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    def stats(self) -> dict[str, Any]:
+        """The instruments' counters (``GET /_bench/stats``)."""
+        return self._admin("GET", "/_bench/stats")
+
+    def reset(self) -> None:
+        """Zero the counters (``POST /_bench/reset``)."""
+        self._admin("POST", "/_bench/reset")
+
+    def expire(self, username: str, *, beyond_window: bool = False) -> int:
+        """Expire the user's live sessions now; returns how many."""
+        body = {"username": username, "beyond_window": beyond_window}
+        return int(self._admin("POST", "/_bench/expire", json=body)["expired"])

@@ -1,0 +1,127 @@
+"""Users and sessions, in memory.
+
+A session token is ``secrets.token_urlsafe(32)`` (256 bits). A session is *live* until
+``expires_at``; after that it may still be refreshed inside the refresh window; a
+revoked or rotated-away token is dead for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["Session", "SessionStore", "User"]
+
+
+@dataclass(slots=True)
+class User:
+    """A registered account and its projects."""
+
+    username: str
+    salt: bytes
+    password_hash: bytes
+    projects: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Session:
+    """One issued token's state (the token itself is only the dict key)."""
+
+    username: str
+    expires_at: float
+    revoked: bool = False
+
+
+def _hash(password: str, salt: bytes) -> bytes:
+    # Deliberately cheap (one SHA-256): this is a load-test fixture, not a vault.
+    return hashlib.sha256(salt + password.encode()).digest()
+
+
+class SessionStore:
+    """Accounts and sessions, with the counters the stats route reports."""
+
+    def __init__(self, session_ttl_s: float, refresh_window_s: float, projects_per_user: int):
+        self.session_ttl_s = session_ttl_s
+        self.refresh_window_s = refresh_window_s
+        self.projects_per_user = projects_per_user
+        self.users: dict[str, User] = {}
+        self.usernames: list[str] = []  # for picking "another user" quickly
+        self.sessions: dict[str, Session] = {}
+        self.issued = self.refreshed = self.revoked = 0
+
+    def register(self, username: str, password: str) -> User | None:
+        """Create an account; None when the name is taken."""
+        if username in self.users:
+            return None
+        salt = secrets.token_bytes(16)
+        user = User(username, salt, _hash(password, salt))
+        user.projects = [
+            {"id": f"{username}-p{i}", "name": f"Project {i} of {username}", "owner": username}
+            for i in range(self.projects_per_user)
+        ]
+        self.users[username] = user
+        self.usernames.append(username)
+        return user
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user when the password matches, else None (same answer for both mistakes)."""
+        user = self.users.get(username)
+        if user is None:
+            return None
+        return user if hmac.compare_digest(user.password_hash, _hash(password, user.salt)) else None
+
+    def issue(self, username: str) -> str:
+        """A new session token for ``username``."""
+        token = secrets.token_urlsafe(32)
+        self.sessions[token] = Session(username, time.monotonic() + self.session_ttl_s)
+        self.issued += 1
+        return token
+
+    def find(self, token: str | None) -> Session | None:
+        """The session behind ``token`` in any state, or None."""
+        return self.sessions.get(token) if token else None
+
+    def live(self, token: str | None) -> Session | None:
+        """The session if it is live (not expired, not revoked), else None."""
+        session = self.sessions.get(token) if token else None
+        if session is None or session.revoked or time.monotonic() >= session.expires_at:
+            return None
+        return session
+
+    def rotate(self, token: str | None) -> str | None:
+        """Replace a live or refreshable session by a new one; the old token dies at once."""
+        session = self.sessions.get(token) if token else None
+        if session is None or session.revoked:
+            return None
+        if time.monotonic() >= session.expires_at + self.refresh_window_s:
+            return None
+        assert token is not None
+        del self.sessions[token]
+        self.refreshed += 1
+        return self.issue(session.username)
+
+    def revoke(self, token: str) -> None:
+        """Kill a session for good (it stays known, so a replay is recognised and refused)."""
+        session = self.sessions.get(token)
+        if session is not None and not session.revoked:
+            session.revoked = True
+            self.revoked += 1
+
+    def expire_user(self, username: str, *, beyond_window: bool) -> int:
+        """Make the user's live sessions expired now (or past the refresh window too)."""
+        now = time.monotonic()
+        expires_at = now - self.refresh_window_s - 1 if beyond_window else now - 0.001
+        count = 0
+        for session in self.sessions.values():
+            if session.username == username and not session.revoked and session.expires_at > now:
+                session.expires_at = expires_at
+                count += 1
+        return count
+
+    def active(self) -> int:
+        """Live sessions now."""
+        now = time.monotonic()
+        return sum(1 for s in self.sessions.values() if not s.revoked and s.expires_at > now)
