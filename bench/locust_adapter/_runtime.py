@@ -42,6 +42,8 @@ class ProcessRuntime:
     rss_at_start: int = 0
     rss_peak: int = 0
     users_peak: int = 0
+    clients_built: int = 0
+    clients_released: int = 0
     started_at: float | None = None
     stopped_at: float | None = None
     _usernames: itertools.count[int] = field(default_factory=itertools.count)
@@ -81,6 +83,8 @@ class ProcessRuntime:
             "rss_at_start": self.rss_at_start,
             "rss_peak": self.rss_peak,
             "users_peak": self.users_peak,
+            "clients_built": self.clients_built,
+            "clients_released": self.clients_released,
             "recorder": self.recorder.drain(),
             **extra,
         }

@@ -71,6 +71,7 @@ class AegisUser(User):
             return strategy.new_client(context)
 
         client = self._bridge().run(build)
+        runtime.clients_built += 1
         self.session = MeasuredSession(
             client, self.username, self.password, self._pending.append, runtime.profile
         )
@@ -86,6 +87,7 @@ class AegisUser(User):
             self._run_on(session, end_session)
         finally:
             self._bridge().run(lambda: strategy.release(session.client))
+            self._runtime.clients_released += 1
 
     def run_step(self, step: Callable[[MeasuredSession], Awaitable[T]]) -> T:
         """Run ``await step(session)`` on the loop, then report every call it made."""

@@ -128,6 +128,7 @@ def build_summary(
         "duration_requested_s": duration_requested_s,
         "partial": partial,
         "requests": requests,
+        "http_requests": counters["http_requests"],
         "failures": failures,
         "error_rate": round(failures / requests, 6) if requests else 0.0,
         "throughput_rps": round(requests / duration_s, 1) if duration_s > 0 else 0.0,
@@ -139,6 +140,9 @@ def build_summary(
             "mean": _ms(histogram.get_mean_value()) if has_latency else None,
         },
         "client_cpu_us_per_request": round(cpu_s / requests * 1e6, 1) if requests else None,
+        "clients_left_open": sum(
+            int(p.get("clients_built", 0)) - int(p.get("clients_released", 0)) for p in load_parts_
+        ),
         "client_rss_kib_per_session": (
             round(rss_growth / users_peak / 1024, 1) if users_peak else None
         ),

@@ -148,24 +148,32 @@ class TargetProcess:
         raise RuntimeError(f"the reference backend did not start: {stderr[-2000:] or 'no output'}")
 
     def _stop_and_read_stderr(self) -> str:
+        child = self._child
+        text = ""
+        if child is not None and child.stderr is not None:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+            try:
+                text = child.stderr.read().decode(errors="replace")
+            except (OSError, ValueError):
+                text = ""
         self.stop()
-        if self._child is None or self._child.stderr is None:
-            return ""
-        try:
-            return self._child.stderr.read().decode(errors="replace")
-        except (OSError, ValueError):
-            return ""
+        return text
 
     def stop(self) -> None:
         child = self._child
-        if child is None or child.poll() is not None:
+        if child is None:
             return
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        for pipe in (child.stdout, child.stderr):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
 
     def __enter__(self) -> TargetProcess:
         return self.start()

@@ -1,0 +1,164 @@
+"""`aegis-bench run`: short real Locust runs against the embedded reference backend."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.timeout(180)
+
+DURATION_S = 5
+Run = tuple[subprocess.CompletedProcess[str], dict[str, Any], float]
+
+
+def bench_run(
+    out: Path, *args: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], float]:
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--duration",
+            f"{DURATION_S}s",
+            "--out",
+            str(out),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
+    elapsed = time.monotonic() - started
+    summary = json.loads((out / "summary.json").read_text())
+    return result, summary, elapsed
+
+
+@pytest.fixture(scope="module")
+def pooled_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], float, Path]:
+    """One pooled run of 20 users, shared by the tests that read it."""
+    out = tmp_path_factory.mktemp("pooled")
+    result, summary, elapsed = bench_run(out, "--users", "20", "--spawn-rate", "20")
+    return result, summary, elapsed, out
+
+
+def test_pooled_run_succeeds_with_a_complete_summary(pooled_run: Any) -> None:
+    """A pooled run exits 0 and writes every documented summary field."""
+    result, summary, _, out = pooled_run
+    assert result.returncode == 0, result.stderr
+    for key in (
+        "strategy", "users", "duration_s", "partial", "requests", "failures", "throughput_rps",
+        "latency_ms", "client_cpu_us_per_request", "client_rss_kib_per_session", "versions",
+        "isolation", "connections",
+    ):  # fmt: skip
+        assert key in summary
+    assert summary["strategy"] == "pooled"
+    assert summary["partial"] is False
+    assert summary["failures"] == 0
+    assert summary["requests"] > 100
+    assert set(summary["latency_ms"]) >= {"p50", "p90", "p99", "max"}
+    assert summary["latency_ms"]["p50"] <= summary["latency_ms"]["p99"]
+    assert set(summary["versions"]) >= {"python", "httpx", "httpcore", "anyio", "locust", "uvloop"}
+    assert (out / "locust.html").is_file()
+    assert (out / "locust_stats.csv").is_file()
+
+
+def test_pooled_users_each_hold_one_connection(pooled_run: Any) -> None:
+    """Client and server both count exactly one connection per pooled user."""
+    _, summary, _, _ = pooled_run
+    assert summary["connections"]["client_opened"] == 20
+    assert summary["connections"]["server_accepted"] == 20
+    assert summary["connections"]["reconnects"] == 0
+
+
+def test_pooled_run_is_isolated(pooled_run: Any) -> None:
+    """A pooled run checks identities, finds no leak, and every replay is refused."""
+    _, summary, _, _ = pooled_run
+    isolation = summary["isolation"]
+    assert isolation["checked"] > 0
+    assert isolation["failed"] is False
+    assert isolation["client_side_leaks"] == 0
+    assert isolation["server_side_leaks"] == 0
+    assert isolation["server_oracle"] == "available"
+    assert isolation["replay_accepted"] == 0
+
+
+def test_run_stops_gracefully_and_closes_every_client(pooled_run: Any) -> None:
+    """The run ends within run time plus stop timeout, clients all closed, no odd states."""
+    _, summary, elapsed, out = pooled_run
+    assert summary["clients_left_open"] == 0
+    assert elapsed < DURATION_S + 10 + 20  # run time + stop timeout + start-up of two processes
+    log = (out / "locust.log").read_text()
+    assert "unexpected state" not in log.lower()
+    assert "Traceback" not in log
+
+
+def test_per_call_opens_one_connection_per_request(tmp_path: Path) -> None:
+    """per-call: client and server agree on connections, one per HTTP exchange."""
+    result, summary, _ = bench_run(tmp_path / "run", "--strategy", "per-call", "--users", "5")
+    assert result.returncode == 0, result.stderr
+    connections = summary["connections"]
+    assert connections["client_opened"] == connections["server_accepted"]
+    assert connections["client_opened"] == summary["http_requests"]
+
+
+def test_shared_strategy_is_caught_leaking(tmp_path: Path) -> None:
+    """The shared client (the negative control) is reported leaking and exits 1."""
+    result, summary, _ = bench_run(tmp_path / "run", "--strategy", "shared", "--users", "10")
+    assert result.returncode == 1
+    assert summary["isolation"]["failed"] is True
+    assert summary["isolation"]["client_side_leaks"] > 0
+    assert summary["isolation"]["server_side_leaks"] > 0
+    assert "ISOLATION FAILED" in result.stderr
+
+
+CUSTOM = textwrap.dedent(
+    """
+    from locust import task
+
+    from aegis_client import APIClient
+    from bench.locust_adapter import AegisUser
+    from bench.session import browse_identity
+    from bench.strategies import ClientStrategy, register_strategy
+
+
+    @register_strategy
+    class Mine(ClientStrategy):
+        name = "mine"
+
+        def new_client(self, context):
+            return APIClient(context.base_url, **context.client_options())
+
+
+    class MyUser(AegisUser):
+        @task
+        def me(self):
+            self.run_step(browse_identity)
+    """
+)
+
+
+def test_a_locustfile_can_plug_in_its_own_strategy(tmp_path: Path) -> None:
+    """A strategy registered by a custom locustfile runs with everything else unchanged."""
+    scenario = tmp_path / "my_locustfile.py"
+    scenario.write_text(CUSTOM)
+    out = tmp_path / "out"
+    result, summary, _ = bench_run(
+        out, "--scenario", str(scenario), "--strategy", "mine", "--users", "5"
+    )
+    assert result.returncode == 0, result.stderr
+    assert summary["strategy"] == "mine"
+    assert summary["failures"] == 0
+    assert summary["isolation"]["checked"] > 0
+    assert summary["connections"]["server_accepted"] == 5
