@@ -54,6 +54,7 @@ class LoopBridge:
         self._watcher: Any = get_hub().loop.async_()
         self._watcher.start(self._drain)
         self._closed = False
+        self._wake_scheduled = False
         _start_native_thread(self._run_loop, ())
 
     def _run_loop(self) -> None:
@@ -100,6 +101,14 @@ class LoopBridge:
         except BaseException as exc:  # delivered to the waiting greenlet, never lost
             outcome = (False, exc)
         self._done.append((handover, outcome))
+        if not self._wake_scheduled:
+            self._wake_scheduled = True
+            self.loop.call_soon(self._wake_hub)
+
+    def _wake_hub(self) -> None:
+        # One wake-up per loop iteration, however many hand-overs finished in it: every
+        # wake-up moves the GIL to the gevent thread and back.
+        self._wake_scheduled = False
         self._watcher.send()
 
     @staticmethod

@@ -16,6 +16,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._options import ThinkTime, add_arguments
+from bench.locust_adapter._unpatch import restore_thread_primitives
 from bench.profile import AEGIS, load_profile
 from bench.strategies import UnknownStrategyError, create_strategy
 
@@ -72,6 +73,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     )
     _quiet_client_loggers()
     _raise_open_file_limit()
+    restore_thread_primitives()
     out = getattr(options, "aegis_out", "")
     _runtime.install(
         _runtime.ProcessRuntime(
