@@ -3,10 +3,12 @@
 Design (measured on this project's machines, see DESIGN.md): one uvloop loop per Locust
 process runs in a *native* OS thread, started with the original ``start_new_thread``
 (a ``threading.Thread`` made after gevent's monkey-patching is a greenlet and would
-freeze everything). A greenlet hands a coroutine over with
-``loop.call_soon_threadsafe`` and waits on a ``gevent.hub.Waiter``; completions are
-queued on a deque and wake the hub through one shared ``async_`` watcher, whose
-callback runs in the hub and switches back to each waiting greenlet. About 4 µs of
+freeze everything). A greenlet queues a coroutine factory on an inbox deque (waking the loop with
+``loop.call_soon_threadsafe`` once per batch) and waits on a ``gevent.hub.Waiter``;
+completions are queued on a second deque and wake the hub through one shared ``async_``
+watcher (once per loop iteration), whose callback runs in the hub and switches back to
+each waiting greenlet. Batching both ways matters: every wake-up moves the GIL between
+the two threads. About 4 µs of
 CPU per hop; the benchmark is ``bench/perf/bench_bridge.py``.
 
 If a waiting greenlet is killed (Locust stopping a user), its hand-over is marked
@@ -55,6 +57,10 @@ class LoopBridge:
         self._watcher.start(self._drain)
         self._closed = False
         self._wake_scheduled = False
+        self._inbox: collections.deque[tuple[_Handover, Callable[[], Coroutine[Any, Any, Any]]]] = (
+            collections.deque()
+        )
+        self._accept_scheduled = False
         _start_native_thread(self._run_loop, ())
 
     def _run_loop(self) -> None:
@@ -69,8 +75,10 @@ class LoopBridge:
         if self._closed:
             raise RuntimeError("the loop bridge is closed")
         handover = _Handover()
-        # The coroutine object is only created here; it first runs on the loop thread.
-        self.loop.call_soon_threadsafe(self.loop.create_task, self._drive(handover, factory))
+        self._inbox.append((handover, factory))
+        if not self._accept_scheduled:  # one loop wake-up for a whole batch of hand-overs
+            self._accept_scheduled = True
+            self.loop.call_soon_threadsafe(self._accept)
         try:
             result: T = handover.waiter.get()
         except BaseException:
@@ -88,14 +96,20 @@ class LoopBridge:
         self._watcher.stop()
 
     # -- loop thread side -------------------------------------------------------------
+    def _accept(self) -> None:
+        # Clear the flag before draining, so a hand-over queued meanwhile schedules anew.
+        self._accept_scheduled = False
+        inbox, create_task = self._inbox, self.loop.create_task
+        while inbox:
+            handover, factory = inbox.popleft()
+            if not handover.abandoned:
+                handover.task = create_task(self._drive(handover, factory))
+
     async def _drive(
         self, handover: _Handover, factory: Callable[[], Coroutine[Any, Any, Any]]
     ) -> None:
         # Reporting from inside the task (not from a done-callback) saves a loop
         # iteration per hop.
-        if handover.abandoned:
-            return
-        handover.task = asyncio.current_task()
         try:
             outcome: tuple[bool, Any] = (True, await factory())
         except BaseException as exc:  # delivered to the waiting greenlet, never lost
