@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--think-time", default="0", help="seconds between a user's tasks: 0 (default), 0.5, or 1-3"
     )
     run.add_argument(
+        "--keepalive",
+        type=positive_float,
+        default=4.0,
+        help="seconds a client keeps an idle connection (4); keep it below the server's "
+        "keep-alive (the embedded target's is 30 s): raise it for think times over 4 s",
+    )
+    run.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -140,6 +147,12 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / f"{stamp}-{args.strategy}"
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
     settings.validate()
+    if settings.host is None and settings.keepalive_s >= TargetConfig().keep_alive_s:
+        raise UsageError(
+            f"--keepalive {settings.keepalive_s:g} must stay below the embedded target's "
+            f"keep-alive ({TargetConfig().keep_alive_s:g} s), or the server closes idle "
+            "connections first and clients reconnect silently"
+        )
     if settings.host is not None:
         summary = execute_run(settings, settings.host)
     else:

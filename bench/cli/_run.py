@@ -54,6 +54,7 @@ class RunSettings:
     think_time: str
     scenario: Path
     profile: Path | None = None
+    keepalive_s: float = 4.0
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, *, strategy: str, out: Path) -> RunSettings:
@@ -68,6 +69,7 @@ class RunSettings:
             think_time=args.think_time,
             scenario=Path(args.scenario) if args.scenario else default_scenario(),
             profile=args.profile,
+            keepalive_s=args.keepalive,
         )
 
     def validate(self) -> None:
@@ -107,6 +109,7 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
         "--logfile", str(settings.out / "locust.log"),
         "--client-strategy", settings.strategy,
         "--think-time", settings.think_time,
+        "--client-keepalive", f"{settings.keepalive_s:g}",
         "--aegis-out", str(settings.out / "parts"),
         "--aegis-progress",
     ]  # fmt: skip
@@ -157,12 +160,25 @@ def _run_locust(settings: RunSettings, host: str) -> tuple[int, bool]:
         return child.returncode, interrupted
 
 
+def _wait_for_parts(folder: Path, processes: int, timeout_s: float = 60.0) -> None:
+    """Wait (bounded) until every load process has written its part file.
+
+    With ``--processes`` the workers are forked children that may still be signing their
+    users out and writing after the master has exited.
+    """
+    expected = processes + (1 if processes > 1 else 0)  # workers, plus the master
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and len(list(folder.glob("part-*.json"))) < expected:
+        time.sleep(0.2)
+
+
 def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     """Run against ``host`` (already up), write summary.json, and return it."""
     _fetch_server_stats(host, "/_bench/reset", method="POST")
     started = time.monotonic()
     exit_code, interrupted = _run_locust(settings, host)
     elapsed = time.monotonic() - started
+    _wait_for_parts(settings.out / "parts", settings.processes)
     server = _fetch_server_stats(host, "/_bench/stats")
     time_wait = count_sockets(_port_of(host)) if _is_loopback(host) else None
     parts = load_parts(settings.out / "parts")

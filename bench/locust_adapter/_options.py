@@ -49,6 +49,12 @@ def add_arguments(parser: Any) -> None:
         help="Seconds between a user's tasks: 0 (default, throughput), 0.5, or a range 1-3",
     )
     group.add_argument(
+        "--client-keepalive",
+        type=float,
+        default=4.0,
+        help="Seconds a client keeps an idle connection (keep below the server's keep-alive)",
+    )
+    group.add_argument(
         "--target-profile",
         default="",
         help="TOML target profile mapping the Aegis routes onto another backend",

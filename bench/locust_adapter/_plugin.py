@@ -23,6 +23,7 @@ from bench.strategies import UnknownStrategyError, create_strategy
 __all__ = ["PROGRESS_INTERVAL_S", "register_listeners"]
 
 PROGRESS_INTERVAL_S = 2.0
+SAMPLE_INTERVAL_S = 5.0
 events: Any = _locust_events  # locust's EventHook is untyped
 
 # Imported here, in the main thread, because the loop thread would otherwise import them
@@ -83,10 +84,13 @@ def _on_init(environment: Any, **_: Any) -> None:
             out_dir=Path(out) if out else None,
             bridge=None if role == "master" else LoopBridge(),
             profile=profile,
+            keepalive_s=float(getattr(options, "client_keepalive", 4.0)),
         )
     )
     if role != "worker" and getattr(options, "aegis_progress", False):
         gevent.spawn(_print_progress, environment)
+    if role != "master":
+        gevent.spawn(_sample_usage, environment)
 
 
 def _on_test_start(environment: Any, **_: Any) -> None:
@@ -118,6 +122,17 @@ def _on_quitting(environment: Any, **_: Any) -> None:
         # Whatever the strategy still holds (the shared client) is closed on the loop.
         runtime.bridge.run(runtime.strategy.shutdown)
     _runtime.uninstall()
+
+
+def _sample_usage(environment: Any) -> None:
+    """Note peak RSS and users every few seconds (reading /proc per user start cost 12%)."""
+    while True:
+        gevent.sleep(SAMPLE_INTERVAL_S)
+        runtime = _runtime.current_or_none()
+        if runtime is None:
+            return
+        if runtime.started_at is not None and environment.runner is not None:
+            runtime.sample(environment.runner.user_count)
 
 
 def _print_progress(environment: Any) -> None:

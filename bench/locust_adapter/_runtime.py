@@ -20,9 +20,9 @@ from bench.locust_adapter._options import ThinkTime
 from bench.measure import Recorder, cpu_seconds, rss_bytes
 from bench.profile import AEGIS, Profile
 from bench.report import write_json_atomic
-from bench.strategies import ClientStrategy, StrategyContext
+from bench.strategies import ClientStrategy, StrategyContext, pooled_transport_factory
 
-__all__ = ["ProcessRuntime", "current", "install", "uninstall"]
+__all__ = ["ProcessRuntime", "current", "current_or_none", "install", "uninstall"]
 
 
 @dataclass
@@ -35,6 +35,7 @@ class ProcessRuntime:
     out_dir: Path | None
     bridge: LoopBridge | None
     profile: Profile = AEGIS
+    keepalive_s: float = 4.0
     recorder: Recorder = field(default_factory=Recorder)
     prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     rng: random.Random = field(default_factory=random.Random)
@@ -56,7 +57,11 @@ class ProcessRuntime:
     def context_for(self, base_url: str) -> StrategyContext:
         context = self._contexts.get(base_url)
         if context is None:
-            context = self._contexts[base_url] = StrategyContext(base_url, profile=self.profile)
+            context = self._contexts[base_url] = StrategyContext(
+                base_url,
+                make_inner_transport=pooled_transport_factory(self.keepalive_s),
+                profile=self.profile,
+            )
         return context
 
     def mark_start(self) -> None:
@@ -105,6 +110,11 @@ def uninstall() -> None:
     if _CURRENT is not None and _CURRENT.bridge is not None:
         _CURRENT.bridge.close()
     _CURRENT = None
+
+
+def current_or_none() -> ProcessRuntime | None:
+    """The runtime of this process, or None before init and after quitting."""
+    return _CURRENT
 
 
 def current() -> ProcessRuntime:

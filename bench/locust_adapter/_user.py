@@ -76,7 +76,6 @@ class AegisUser(User):
             client, self.username, self.password, self._pending.append, runtime.profile
         )
         self.run_step(start_session)
-        runtime.sample(self.environment.runner.user_count)
 
     def on_stop(self) -> None:
         session, self.session = self.session, None

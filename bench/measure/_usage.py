@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import resource
-
-import psutil
 
 __all__ = ["cpu_seconds", "rss_bytes"]
 
-_PROCESS = psutil.Process()
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def cpu_seconds() -> float:
@@ -18,5 +17,13 @@ def cpu_seconds() -> float:
 
 
 def rss_bytes() -> int:
-    """Resident set size now (sees OpenSSL's heap, which tracemalloc cannot)."""
-    return int(_PROCESS.memory_info().rss)
+    """Resident set size of the calling process now (sees OpenSSL's heap, unlike tracemalloc).
+
+    Read from ``/proc/self`` on every call: a handle made before a fork (Locust's
+    ``--processes``) would go on reporting the parent.
+    """
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except OSError:  # not Linux: the peak is the best portable figure
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

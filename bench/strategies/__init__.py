@@ -1,6 +1,6 @@
 """Client strategies: what a run compares, behind one interface (see ``_base``)."""
 
-from bench.strategies._base import ClientStrategy, StrategyContext
+from bench.strategies._base import ClientStrategy, StrategyContext, pooled_transport_factory
 from bench.strategies._builtin import PerCallClient, PerCallStrategy, PooledStrategy, SharedStrategy
 from bench.strategies._registry import (
     UnknownStrategyError,
@@ -18,6 +18,7 @@ __all__ = [
     "StrategyContext",
     "UnknownStrategyError",
     "create_strategy",
+    "pooled_transport_factory",
     "register_strategy",
     "strategy_names",
 ]

@@ -32,11 +32,27 @@ from aegis_client import DEFAULT_LIMITS, APIClient, shared_ssl_context
 from bench.measure import InstrumentedTransport
 from bench.profile import AEGIS, Profile
 
-__all__ = ["ClientStrategy", "StrategyContext"]
+__all__ = ["ClientStrategy", "StrategyContext", "pooled_transport_factory"]
 
 
-def _pooled_transport() -> httpx.AsyncBaseTransport:
-    return httpx.AsyncHTTPTransport(verify=shared_ssl_context(), limits=DEFAULT_LIMITS)
+def pooled_transport_factory(
+    keepalive_expiry: float = DEFAULT_LIMITS.keepalive_expiry or 4.0,
+) -> Callable[[], httpx.AsyncBaseTransport]:
+    """Transports like ``APIClient``'s own: shared SSL context, its limits, this idle expiry.
+
+    Keep ``keepalive_expiry`` below the server's keep-alive timeout, or the server closes
+    idle connections first and httpcore reconnects silently.
+    """
+    limits = httpx.Limits(
+        max_connections=DEFAULT_LIMITS.max_connections,
+        max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
+        keepalive_expiry=keepalive_expiry,
+    )
+
+    def build() -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport(verify=shared_ssl_context(), limits=limits)
+
+    return build
 
 
 @dataclass(frozen=True)
@@ -45,7 +61,9 @@ class StrategyContext:
 
     base_url: str
     timeout: float = 10.0
-    make_inner_transport: Callable[[], httpx.AsyncBaseTransport] = field(default=_pooled_transport)
+    make_inner_transport: Callable[[], httpx.AsyncBaseTransport] = field(
+        default_factory=pooled_transport_factory
+    )
     profile: Profile = AEGIS
 
     def transport(self) -> httpx.AsyncBaseTransport:
