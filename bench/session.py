@@ -33,6 +33,7 @@ __all__ = [
     "STEPS",
     "STEP_WEIGHTS",
     "MeasuredSession",
+    "PlainSession",
     "Step",
     "browse_data",
     "browse_identity",
@@ -192,6 +193,25 @@ class MeasuredSession:
             record.findings.append(
                 {"kind": "leak", "endpoint": endpoint, "user": expected, "got": str(seen)}
             )
+
+
+class PlainSession(MeasuredSession):
+    """The same session without instrumentation: no records, no verdicts, no replay.
+
+    Only counts its calls. It exists to measure what the instrumentation costs (run the
+    bare driver with ``--plain``, its client built with ``StrategyContext(instrument=False)``).
+    """
+
+    calls = 0
+
+    async def _call(
+        self, method: str, endpoint: str, call: Coroutine[Any, Any, JSONResult | None]
+    ) -> JSONResult | None:
+        PlainSession.calls += 1
+        return await call
+
+    async def replay(self, old_cookie: str) -> None:
+        return None
 
 
 async def start_session(session: MeasuredSession) -> bool:

@@ -162,3 +162,13 @@ def test_a_locustfile_can_plug_in_its_own_strategy(tmp_path: Path) -> None:
     assert summary["failures"] == 0
     assert summary["isolation"]["checked"] > 0
     assert summary["connections"]["server_accepted"] == 5
+
+
+def test_every_crosswired_response_is_caught(tmp_path: Path) -> None:
+    """With the target cross-wiring responses, the client side flags each one as a leak."""
+    result, summary, _ = bench_run(tmp_path / "run", "--users", "10", "--crosswire-rate", "0.05")
+    isolation = summary["isolation"]
+    assert isolation["crosswired_by_target"] > 0
+    assert isolation["client_side_leaks"] == isolation["crosswired_by_target"]
+    assert isolation["server_side_leaks"] == 0  # the cookies themselves never crossed
+    assert result.returncode == 1

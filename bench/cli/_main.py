@@ -42,6 +42,16 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; ``--help`` of each command documents every option."""
     parser = argparse.ArgumentParser(
@@ -108,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
         "keep-alive (the embedded target's is 30 s): raise it for think times over 4 s",
     )
     run.add_argument(
+        "--crosswire-rate",
+        type=_fraction,
+        default=0.0,
+        help="embedded target only: answer this fraction of identity and data requests "
+        "with another user's data (a fault the isolation checks must catch), e.g. 0.001",
+    )
+    run.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -153,10 +170,13 @@ def _run(args: argparse.Namespace) -> int:
             f"keep-alive ({TargetConfig().keep_alive_s:g} s), or the server closes idle "
             "connections first and clients reconnect silently"
         )
+    if settings.host is not None and args.crosswire_rate:
+        raise UsageError("--crosswire-rate is a fault of the embedded target: drop --host")
     if settings.host is not None:
         summary = execute_run(settings, settings.host)
     else:
-        with TargetProcess(TargetConfig(port=0)) as target:
+        config = TargetConfig(port=0, crosswire_rate=args.crosswire_rate)
+        with TargetProcess(config) as target:
             summary = execute_run(settings, target.url)
     print_table([summary])
     print(f"results: {out}")

@@ -11,6 +11,10 @@ from ``bench.session``, the same recorder) in one process, and writes the same
 
 Users start at ``--spawn-rate`` per second (default: all within 5 s), browse until the
 run time ends, then sign out and close their clients, as Locust users do.
+
+``--plain`` runs the same sessions without any instrumentation (no measuring transport,
+no acting-user header, no call records, no verdicts, no replays) and prints only the
+throughput: run both in one sitting to see what the instrumentation costs.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import uvloop
 
 from bench.measure import ACTING_USER, Recorder, cpu_seconds, rss_bytes
 from bench.report import build_summary, write_json_atomic
-from bench.session import MeasuredSession, end_session, pick_step, start_session
+from bench.session import MeasuredSession, PlainSession, end_session, pick_step, start_session
 from bench.strategies import ClientStrategy, StrategyContext, create_strategy
 
 __all__ = ["drive", "main"]
@@ -48,7 +52,8 @@ async def _one_session(
 ) -> None:
     ACTING_USER.set(username)
     client = strategy.new_client(context)
-    session = MeasuredSession(client, username, PASSWORD, recorder.record)
+    kind = MeasuredSession if context.instrument else PlainSession
+    session = kind(client, username, PASSWORD, recorder.record)
     rng = random.Random()
     try:
         await start_session(session)
@@ -61,11 +66,16 @@ async def _one_session(
 
 
 async def drive(
-    host: str, users: int, spawn_rate: float, duration_s: float, strategy_name: str
+    host: str,
+    users: int,
+    spawn_rate: float,
+    duration_s: float,
+    strategy_name: str,
+    instrument: bool = True,
 ) -> dict[str, Any]:
     """Run the sessions; return a part dict in the same shape Locust processes write."""
     strategy = create_strategy(strategy_name)
-    context = StrategyContext(host)
+    context = StrategyContext(host, instrument=instrument)
     recorder = Recorder()
     prefix = secrets.token_hex(4)
     started_at, cpu_start, rss_start = time.time(), cpu_seconds(), rss_bytes()
@@ -106,11 +116,35 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds")
     parser.add_argument("--strategy", default="pooled")
     parser.add_argument("--out", type=Path, default=None, help="folder for summary.json")
+    parser.add_argument("--plain", action="store_true", help="no instrumentation at all")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aegis_client").setLevel(logging.ERROR)
     spawn_rate = args.spawn_rate or max(1.0, args.users / 5.0)
-    part = uvloop.run(drive(args.host, args.users, spawn_rate, args.duration, args.strategy))
+    part = uvloop.run(
+        drive(
+            args.host,
+            args.users,
+            spawn_rate,
+            args.duration,
+            args.strategy,
+            instrument=not args.plain,
+        )
+    )
+    if args.plain:
+        elapsed = part["stopped_at"] - part["started_at"]
+        calls = PlainSession.calls
+        print(
+            json.dumps(
+                {
+                    "plain": True,
+                    "requests": calls,
+                    "throughput_rps": round(calls / elapsed, 1),
+                    "client_cpu_us_per_request": round(part["cpu_s"] / calls * 1e6, 1),
+                }
+            )
+        )
+        return
     summary, _ = build_summary(
         [part],
         strategy=args.strategy,

@@ -72,6 +72,7 @@ def _isolation(
         "replay_checked": verdicts["replay_refused"] + verdicts["replay_accepted"],
         "replay_accepted": verdicts["replay_accepted"],
         "server_oracle": "available" if oracle else "unavailable",
+        "crosswired_by_target": (server or {}).get("faults", {}).get("crosswired"),
         "examples": examples,
     }
     section["failed"] = bool(

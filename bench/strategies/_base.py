@@ -65,10 +65,12 @@ class StrategyContext:
         default_factory=pooled_transport_factory
     )
     profile: Profile = AEGIS
+    instrument: bool = True
 
     def transport(self) -> httpx.AsyncBaseTransport:
-        """A new measured transport with its own connection pool."""
-        return InstrumentedTransport(self.make_inner_transport())
+        """A new measured transport with its own pool (unmeasured with ``instrument=False``)."""
+        inner = self.make_inner_transport()
+        return InstrumentedTransport(inner) if self.instrument else inner
 
     def api_client(self) -> APIClient:
         """A new ``APIClient`` on a measured transport, set up for the target's profile."""
