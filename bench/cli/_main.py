@@ -187,6 +187,12 @@ def _run(args: argparse.Namespace) -> int:
         print("ISOLATION FAILED: sessions saw each other's data:", file=sys.stderr)
         for example in isolation["examples"][:5]:
             print(f"  {example}", file=sys.stderr)
+    if summary["generator"]["saturated"]:
+        print(
+            "note: the load generator, not the target, limited this run ("
+            + "; ".join(summary["generator"]["reasons"])
+            + "): add --processes or a think time for target-bound figures"
+        )
     if isolation["server_oracle"] == "unavailable":
         print("note: the target has no server-side oracle; isolation was judged client-side only")
     failed = isolation["failed"] or summary["failures"] or summary["requests"] == 0

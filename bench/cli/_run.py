@@ -248,6 +248,7 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         ("conns per request", lambda s: _fmt(s["connections"]["per_request"])),
         ("reconnects", lambda s: _fmt(s["connections"]["reconnects"])),
         ("TIME_WAIT after", lambda s: _fmt(s["connections"]["time_wait_after"])),
+        ("generator saturated", lambda s: "yes" if s["generator"]["saturated"] else "no"),
         ("partial", lambda s: "yes" if s["partial"] else "no"),
     ]
     width = max(len(label) for label, _ in rows)

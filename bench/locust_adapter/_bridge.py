@@ -29,6 +29,7 @@ from gevent.hub import Waiter, get_hub
 __all__ = ["LoopBridge"]
 
 T = TypeVar("T")
+LAG_PROBE_INTERVAL_S = 0.25
 _start_native_thread = gevent.monkey.get_original("_thread", "start_new_thread")
 
 
@@ -56,6 +57,8 @@ class LoopBridge:
         self._watcher: Any = get_hub().loop.async_()
         self._watcher.start(self._drain)
         self._closed = False
+        self.lag_ms: list[float] = []
+        self._lag_probe_started = False
         self._wake_scheduled = False
         self._inbox: collections.deque[tuple[_Handover, Callable[[], Coroutine[Any, Any, Any]]]] = (
             collections.deque()
@@ -66,6 +69,28 @@ class LoopBridge:
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
+
+    def start_lag_probe(self, interval_s: float = LAG_PROBE_INTERVAL_S) -> None:
+        """Sample the loop's lag (how late a timer fires, in ms) every ``interval_s``.
+
+        A loop that is busy for longer than the requests it serves shows it here first:
+        lag is the generator's own queueing, which the latency figures then include.
+        """
+
+        def probe(expected: float) -> None:
+            now = self.loop.time()
+            self.lag_ms.append((now - expected) * 1000.0)
+            self.loop.call_at(now + interval_s, probe, now + interval_s)
+
+        if self._lag_probe_started:
+            return
+        self._lag_probe_started = True
+
+        def begin() -> None:
+            first = self.loop.time() + interval_s
+            self.loop.call_at(first, probe, first)
+
+        self.loop.call_soon_threadsafe(begin)
 
     def run(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Run ``factory()`` as a task on the loop; block this greenlet (only) until it ends.

@@ -43,6 +43,8 @@ class ProcessRuntime:
     rss_at_start: int = 0
     rss_peak: int = 0
     users_peak: int = 0
+    cpu_percent: list[float] = field(default_factory=list)
+    _last_cpu: tuple[float, float] | None = None
     clients_built: int = 0
     clients_released: int = 0
     started_at: float | None = None
@@ -70,9 +72,13 @@ class ProcessRuntime:
         self.rss_at_start = self.rss_peak = rss_bytes()
 
     def sample(self, users: int) -> None:
-        """Note the peak of memory and users (called while sessions are alive)."""
+        """Note the peak of memory and users, and CPU use since the last sample."""
         self.rss_peak = max(self.rss_peak, rss_bytes())
         self.users_peak = max(self.users_peak, users)
+        now, cpu = time.monotonic(), cpu_seconds()
+        if self._last_cpu is not None and now > self._last_cpu[0]:
+            self.cpu_percent.append(100.0 * (cpu - self._last_cpu[1]) / (now - self._last_cpu[0]))
+        self._last_cpu = (now, cpu)
 
     def write_part(self, extra: dict[str, Any]) -> None:
         """Write this process's measurements to ``<out>/part-<role>-<pid>.json``."""
@@ -90,6 +96,12 @@ class ProcessRuntime:
             "users_peak": self.users_peak,
             "clients_built": self.clients_built,
             "clients_released": self.clients_released,
+            "generator": {
+                "cpu_percent": [round(value, 1) for value in self.cpu_percent],
+                "loop_lag_ms": [
+                    round(value, 2) for value in (self.bridge.lag_ms if self.bridge else [])
+                ],
+            },
             "recorder": self.recorder.drain(),
             **extra,
         }

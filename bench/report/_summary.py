@@ -84,6 +84,46 @@ def _isolation(
     return section
 
 
+# A load process past these is the bottleneck, not the target.
+SATURATED_CPU_PERCENT = 90.0
+SATURATED_LAG_MS = 50.0
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _generator(load_parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether the load generator limited the run: CPU and event-loop lag per process."""
+    processes = []
+    for part in load_parts:
+        generator = part.get("generator", {})
+        cpu = [float(v) for v in generator.get("cpu_percent", [])]
+        lag = [float(v) for v in generator.get("loop_lag_ms", [])]
+        processes.append(
+            {
+                "pid": part.get("pid"),
+                "cpu_percent_p50": _percentile(cpu, 0.5),
+                "cpu_percent_max": max(cpu) if cpu else None,
+                "loop_lag_ms_p50": _percentile(lag, 0.5),
+                "loop_lag_ms_p99": _percentile(lag, 0.99),
+                "loop_lag_ms_max": max(lag) if lag else None,
+            }
+        )
+    reasons = []
+    for process in processes:
+        if (process["cpu_percent_p50"] or 0) >= SATURATED_CPU_PERCENT:
+            reasons.append(f"process {process['pid']} ran at {process['cpu_percent_p50']:.0f}% CPU")
+        if (process["loop_lag_ms_p50"] or 0) >= SATURATED_LAG_MS:
+            reasons.append(
+                f"process {process['pid']}'s event loop lagged {process['loop_lag_ms_p50']:.0f} ms"
+            )
+    return {"saturated": bool(reasons), "reasons": reasons, "processes": processes}
+
+
 def _ms(microseconds: float) -> float:
     return round(microseconds / 1000.0, 3)
 
@@ -147,6 +187,7 @@ def build_summary(
         "client_rss_kib_per_session": (
             round(rss_growth / users_peak / 1024, 1) if users_peak else None
         ),
+        "generator": _generator(load_parts_),
         "isolation": _isolation(total.verdicts, recorder.findings, server),
         "connections": {
             "client_opened": counters["new_connections"],
