@@ -1,17 +1,19 @@
-"""The ``aegis-bench`` command line: ``serve`` and ``run``.
+"""The ``aegis-bench`` command line: ``serve``, ``run``, ``compare`` and ``ci``.
 
-Exit codes: 0 success, 1 the run saw failed requests (or a broken check), 2 usage
-errors (bad options, impossible settings), which are reported in one line, never as a
+Exit codes: 0 success, 1 the run saw failed requests, a leak or a broken threshold,
+2 usage errors (bad options, impossible settings), reported in one line, never as a
 traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from bench.cli._args import (
     UsageError,
@@ -25,21 +27,10 @@ from bench.cli._args import (
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _add_target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--session-ttl",
-        type=positive_float,
-        default=3600.0,
-        help="seconds a session lives (default 3600)",
-    )
-    parser.add_argument(
-        "--refresh-window",
-        type=positive_float,
-        default=3600.0,
-        help="seconds after expiry in which refresh still works (default 3600)",
-    )
+TARGET_KEEPALIVE_S = 30.0
+Environment = tuple[
+    tuple[str, str], ...
+]  # the embedded target's default (TargetConfig.keep_alive_s)
 
 
 def _fraction(text: str) -> float:
@@ -52,6 +43,103 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _strategy_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give two or more different strategies, comma-separated"
+        )
+    return names
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--session-ttl", type=positive_float, default=3600.0, help="seconds a session lives"
+    )
+    parser.add_argument(
+        "--refresh-window",
+        type=positive_float,
+        default=3600.0,
+        help="seconds after expiry in which refresh still works",
+    )
+
+
+def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: str) -> None:
+    """The options every load command shares (run, compare, ci)."""
+    parser.add_argument(
+        "--users", type=positive_int, default=users, help=f"concurrent sessions ({users})"
+    )
+    parser.add_argument(
+        "--spawn-rate",
+        type=positive_float,
+        default=None,
+        help="users started per second (default: all within 5 s)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=duration,
+        default=duration(run_time),
+        help=f"run time per strategy, as 90, 30s, 2m or 1h30m ({run_time})",
+    )
+    parser.add_argument(
+        "--processes",
+        type=positive_int,
+        default=1,
+        help="Locust load processes; the load generator is the bottleneck (1)",
+    )
+    parser.add_argument(
+        "--host",
+        type=target_url,
+        default=None,
+        help="target base URL; default: start the embedded reference backend",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument(
+        "--think-time", default="0", help="seconds between a user's tasks: 0, 0.5, or 1-3"
+    )
+    parser.add_argument(
+        "--keepalive",
+        type=positive_float,
+        default=4.0,
+        help="seconds a client keeps an idle connection (4); keep it below the server's "
+        "keep-alive (the embedded target's is 30 s): raise it for think times over 4 s",
+    )
+    parser.add_argument(
+        "--crosswire-rate",
+        type=_fraction,
+        default=0.0,
+        help="embedded target only: answer this fraction of identity and data requests "
+        "with another user's data (a fault the isolation checks must catch), e.g. 0.001",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="embedded target only: serve HTTPS with a throwaway CA the clients trust",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="TOML target profile for a backend whose routes differ from Aegis's",
+    )
+    parser.add_argument(
+        "--scenario", default=None, help="locustfile (default scenarios/aegis_session.py)"
+    )
+
+
+def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--thresholds", type=Path, default=None, help="TOML file of thresholds")
+    parser.add_argument("--max-leaks", type=int, default=None, help="allowed leaks (0)")
+    parser.add_argument("--max-error-rate", type=_fraction, default=None)
+    parser.add_argument("--max-p99-ms", type=positive_float, default=None)
+    parser.add_argument(
+        "--min-speedup", type=positive_float, default=None, help="pooled / per-call throughput"
+    )
+    parser.add_argument(
+        "--max-conns-per-request", type=positive_float, default=None, help="for pooled"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; ``--help`` of each command documents every option."""
     parser = argparse.ArgumentParser(
@@ -62,78 +150,203 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the reference Aegis backend in the foreground")
     serve.add_argument(
-        "--bind",
-        type=loopback_address,
-        default="127.0.0.1",
-        help="loopback address to listen on (default 127.0.0.1)",
+        "--bind", type=loopback_address, default="127.0.0.1", help="loopback address to listen on"
     )
-    serve.add_argument("--port", type=int, default=8000, help="TCP port, 0 for any (default 8000)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port, 0 for any (8000)")
     _add_target_options(serve)
 
     run = commands.add_parser("run", help="one headless load run, written to a results folder")
     run.add_argument(
-        "--strategy",
-        default="pooled",
-        help="client strategy: pooled (default), per-call, shared, or your own",
+        "--strategy", default="pooled", help="pooled (default), per-call, shared, or your own"
     )
-    run.add_argument("--users", type=positive_int, default=50, help="concurrent sessions (50)")
-    run.add_argument(
-        "--spawn-rate",
-        type=positive_float,
-        default=None,
-        help="users started per second (default: all within 5 s)",
+    _add_load_options(run, users=50, run_time="30s")
+
+    compare = commands.add_parser("compare", help="run strategies with identical settings")
+    compare.add_argument(
+        "--strategies",
+        type=_strategy_list,
+        default=["pooled", "per-call"],
+        help="comma-separated strategies, the first is the baseline (pooled,per-call)",
     )
-    run.add_argument(
-        "--duration",
-        type=duration,
-        default=duration("30s"),
-        help="run time, as 90, 30s, 2m or 1h30m (default 30s)",
+    _add_load_options(compare, users=50, run_time="30s")
+
+    ci = commands.add_parser("ci", help="a bounded comparison that fails on leaks or thresholds")
+    ci.add_argument(
+        "--strategies",
+        type=_strategy_list,
+        default=["pooled", "per-call"],
+        help="(pooled,per-call)",
     )
-    run.add_argument(
-        "--processes",
-        type=positive_int,
-        default=1,
-        help="Locust load processes; the load generator is the bottleneck (1)",
-    )
-    run.add_argument(
-        "--host",
-        type=target_url,
-        default=None,
-        help="target base URL; default: start the embedded reference backend",
-    )
-    run.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="results folder (default results/<timestamp>-<strategy>/)",
-    )
-    run.add_argument(
-        "--think-time", default="0", help="seconds between a user's tasks: 0 (default), 0.5, or 1-3"
-    )
-    run.add_argument(
-        "--keepalive",
-        type=positive_float,
-        default=4.0,
-        help="seconds a client keeps an idle connection (4); keep it below the server's "
-        "keep-alive (the embedded target's is 30 s): raise it for think times over 4 s",
-    )
-    run.add_argument(
-        "--crosswire-rate",
-        type=_fraction,
-        default=0.0,
-        help="embedded target only: answer this fraction of identity and data requests "
-        "with another user's data (a fault the isolation checks must catch), e.g. 0.001",
-    )
-    run.add_argument(
-        "--profile",
-        type=Path,
-        default=None,
-        help="TOML target profile for a backend whose routes differ from Aegis's",
-    )
-    run.add_argument(
-        "--scenario", default=None, help="locustfile to run (default scenarios/aegis_session.py)"
-    )
+    _add_load_options(ci, users=20, run_time="10s")
+    _add_threshold_options(ci)
     return parser
+
+
+@contextlib.contextmanager
+def _target(
+    args: argparse.Namespace, out: Path
+) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The target URL (embedded unless --host) and the environment Locust needs for it."""
+    if args.host is not None:
+        if args.crosswire_rate or args.tls:
+            raise UsageError(
+                "--crosswire-rate and --tls configure the embedded target: drop --host"
+            )
+        yield args.host, ()
+        return
+    if args.keepalive >= TARGET_KEEPALIVE_S:
+        raise UsageError(
+            f"--keepalive {args.keepalive:g} must stay below the embedded target's keep-alive "
+            f"({TARGET_KEEPALIVE_S:g} s), or the server closes idle connections first and "
+            "clients reconnect silently"
+        )
+    from bench.target import TargetConfig, TargetProcess
+
+    config = TargetConfig(port=0, crosswire_rate=args.crosswire_rate)
+    env: Environment = ()
+    verify: Any = True
+    if args.tls:
+        from bench.cli._tls import make_tls_files
+
+        files = make_tls_files(out / "tls")
+        config = TargetConfig(
+            port=0,
+            crosswire_rate=args.crosswire_rate,
+            certfile=str(files.server_pem),
+            keyfile=str(files.server_pem),
+        )
+        env = (("SSL_CERT_FILE", str(files.ca)),)
+        verify = str(files.ca)
+    with TargetProcess(config, verify=verify) as target:
+        yield target.url, env
+
+
+def _prepare(args: argparse.Namespace, default_name: str) -> Path:
+    from bench.locust_adapter._options import ThinkTime
+
+    if args.spawn_rate is None:
+        args.spawn_rate = max(1.0, args.users / 5.0)
+    try:
+        ThinkTime.parse(args.think_time)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    out: Path = args.out or Path("results") / f"{time.strftime('%Y%m%d-%H%M%S')}-{default_name}"
+    return out
+
+
+def _report_run(summary: dict[str, Any]) -> bool:
+    """Print a run's notes; True when it failed (failed requests, leaks, nothing measured)."""
+    isolation = summary["isolation"]
+    if summary["partial"]:
+        print(f"note: {summary['strategy']}: the run did not complete; summary.json is partial")
+    if isolation["failed"]:
+        print(f"ISOLATION FAILED ({summary['strategy']}): sessions saw each other's data:",
+              file=sys.stderr)  # fmt: skip
+        for example in isolation["examples"][:5]:
+            print(f"  {example}", file=sys.stderr)
+    if summary["generator"]["saturated"]:
+        print(
+            f"note: {summary['strategy']}: the load generator, not the target, limited this run ("
+            + "; ".join(summary["generator"]["reasons"])
+            + "): add --processes or a think time for target-bound figures"
+        )
+    if isolation["server_oracle"] == "unavailable":
+        print("note: the target has no server-side oracle; isolation was judged client-side only")
+    return bool(isolation["failed"] or summary["failures"] or summary["requests"] == 0)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bench.cli._run import RunSettings, execute_run, print_table
+    from bench.report import write_pyperf_file
+
+    out = _prepare(args, args.strategy)
+    settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
+    settings.validate()
+    with _target(args, out) as (url, env):
+        settings = RunSettings.from_args(args, strategy=args.strategy, out=out, env=env)
+        summary = execute_run(settings, url)
+    write_pyperf_file(out)
+    print_table([summary])
+    print(f"results: {out}")
+    return EXIT_FAILED if _report_run(summary) else EXIT_OK
+
+
+def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
+    """Run each strategy in turn against one target; return their run folders."""
+    from bench.cli._run import RunSettings, execute_run
+    from bench.report import write_pyperf_file
+
+    for strategy in args.strategies:
+        RunSettings.from_args(args, strategy=strategy, out=out / strategy).validate()
+    run_dirs = []
+    with _target(args, out) as (url, env):
+        for strategy in args.strategies:
+            print(f"== {strategy}", flush=True)
+            settings = RunSettings.from_args(args, strategy=strategy, out=out / strategy, env=env)
+            execute_run(settings, url)
+            write_pyperf_file(settings.out)
+            run_dirs.append(settings.out)
+    return run_dirs
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from bench.cli._run import print_table
+    from bench.report import load_run, write_compare, write_report_html
+
+    out = _prepare(args, "compare")
+    run_dirs = _compare_runs(args, out)
+    compare_md, combined = write_compare(out, run_dirs)
+    report = write_report_html(out, run_dirs)
+    summaries = [load_run(run_dir)[0] for run_dir in run_dirs]
+    print_table(summaries)
+    failed = [_report_run(summary) for summary in summaries]
+    ratios = ", ".join(f"{k} {v}" for k, v in combined["throughput_ratio"].items())
+    print(f"throughput ratio vs {combined['baseline']}: {ratios}")
+    print(f"results: {out} ({compare_md.name}, {report.name})")
+    return EXIT_FAILED if any(failed) else EXIT_OK
+
+
+def _ci(args: argparse.Namespace) -> int:
+    from bench.cli._run import print_table
+    from bench.report import (
+        Thresholds,
+        evaluate,
+        load_run,
+        load_thresholds,
+        write_compare,
+        write_gate_markdown,
+        write_junit,
+    )
+
+    thresholds = Thresholds()
+    if args.thresholds is not None:
+        try:
+            thresholds = load_thresholds(args.thresholds)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    thresholds = thresholds.merged(
+        {
+            "max_leaks": args.max_leaks,
+            "max_error_rate": args.max_error_rate,
+            "max_p99_ms": args.max_p99_ms,
+            "min_speedup": args.min_speedup,
+            "max_conns_per_request": args.max_conns_per_request,
+        }
+    )
+    out = _prepare(args, "ci")
+    run_dirs = _compare_runs(args, out)
+    write_compare(out, run_dirs)
+    runs = {summary["strategy"]: summary for summary in (load_run(d)[0] for d in run_dirs)}
+    checks = evaluate(thresholds, runs)
+    write_junit(out / "junit.xml", checks)
+    write_gate_markdown(out / "ci.md", checks, runs)
+    print_table(list(runs.values()))
+    broken = [check for check in checks if not check.passed]
+    for check in broken:
+        print(f"THRESHOLD BROKEN: {check.name}: {check.message} (limit {check.limit})",
+              file=sys.stderr)  # fmt: skip
+    print(f"results: {out} (junit.xml, ci.md, compare.md, pyperf files)")
+    return EXIT_FAILED if broken else EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -149,61 +362,11 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
-    from bench.cli._run import RunSettings, execute_run, print_table
-    from bench.locust_adapter._options import ThinkTime
-    from bench.target import TargetConfig, TargetProcess
-
-    if args.spawn_rate is None:
-        args.spawn_rate = max(1.0, args.users / 5.0)
-    try:
-        ThinkTime.parse(args.think_time)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = args.out or Path("results") / f"{stamp}-{args.strategy}"
-    settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
-    settings.validate()
-    if settings.host is None and settings.keepalive_s >= TargetConfig().keep_alive_s:
-        raise UsageError(
-            f"--keepalive {settings.keepalive_s:g} must stay below the embedded target's "
-            f"keep-alive ({TargetConfig().keep_alive_s:g} s), or the server closes idle "
-            "connections first and clients reconnect silently"
-        )
-    if settings.host is not None and args.crosswire_rate:
-        raise UsageError("--crosswire-rate is a fault of the embedded target: drop --host")
-    if settings.host is not None:
-        summary = execute_run(settings, settings.host)
-    else:
-        config = TargetConfig(port=0, crosswire_rate=args.crosswire_rate)
-        with TargetProcess(config) as target:
-            summary = execute_run(settings, target.url)
-    print_table([summary])
-    print(f"results: {out}")
-    if summary["partial"]:
-        print("note: the run did not complete; summary.json is marked partial", file=sys.stderr)
-    isolation = summary["isolation"]
-    if isolation["failed"]:
-        print("ISOLATION FAILED: sessions saw each other's data:", file=sys.stderr)
-        for example in isolation["examples"][:5]:
-            print(f"  {example}", file=sys.stderr)
-    if summary["generator"]["saturated"]:
-        print(
-            "note: the load generator, not the target, limited this run ("
-            + "; ".join(summary["generator"]["reasons"])
-            + "): add --processes or a think time for target-bound figures"
-        )
-    if isolation["server_oracle"] == "unavailable":
-        print("note: the target has no server-side oracle; isolation was judged client-side only")
-    failed = isolation["failed"] or summary["failures"] or summary["requests"] == 0
-    return EXIT_FAILED if failed else EXIT_OK
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aegis-bench`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"serve": _serve, "run": _run}
+    handlers = {"serve": _serve, "run": _run, "compare": _compare, "ci": _ci}
     try:
         return handlers[args.command](args)
     except UsageError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import signal
 import subprocess
 import sys
@@ -55,9 +56,17 @@ class RunSettings:
     scenario: Path
     profile: Path | None = None
     keepalive_s: float = 4.0
+    env: tuple[tuple[str, str], ...] = ()  # extra environment for Locust (SSL_CERT_FILE)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, *, strategy: str, out: Path) -> RunSettings:
+    def from_args(
+        cls,
+        args: argparse.Namespace,
+        *,
+        strategy: str,
+        out: Path,
+        env: tuple[tuple[str, str], ...] = (),
+    ) -> RunSettings:
         return cls(
             strategy=strategy,
             users=args.users,
@@ -70,6 +79,7 @@ class RunSettings:
             scenario=Path(args.scenario) if args.scenario else default_scenario(),
             profile=args.profile,
             keepalive_s=args.keepalive,
+            env=env,
         )
 
     def validate(self) -> None:
@@ -140,7 +150,9 @@ def _run_locust(settings: RunSettings, host: str) -> tuple[int, bool]:
     """Run Locust to the end; returns (exit code, interrupted)."""
     settings.out.mkdir(parents=True, exist_ok=True)
     with (settings.out / "locust-stdout.txt").open("wb") as stdout:
-        child = subprocess.Popen(_locust_command(settings, host), stdout=stdout)
+        child = subprocess.Popen(
+            _locust_command(settings, host), stdout=stdout, env={**os.environ, **dict(settings.env)}
+        )
         deadline = time.monotonic() + settings.duration_s + STOP_TIMEOUT_S + EXTRA_WAIT_S
         interrupted = False
         try:

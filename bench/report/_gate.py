@@ -1,0 +1,172 @@
+"""The CI gate: thresholds over a comparison's runs, with JUnit XML and Markdown output."""
+
+from __future__ import annotations
+
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from bench.report._atomic import write_text_atomic
+
+__all__ = [
+    "Check",
+    "Thresholds",
+    "evaluate",
+    "load_thresholds",
+    "write_gate_markdown",
+    "write_junit",
+]
+
+# The deliberate leak: its leaks prove the checks work and never break the gate.
+NEGATIVE_CONTROL = "shared"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits a CI run must hold; ``None`` means not checked."""
+
+    max_leaks: int = 0
+    max_error_rate: float | None = None
+    max_p99_ms: float | None = None
+    min_speedup: float | None = None
+    max_conns_per_request: float | None = None
+
+    def merged(self, overrides: dict[str, Any]) -> Thresholds:
+        """These thresholds with every non-None override applied."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return Thresholds(**values)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One threshold judged: what was allowed, what was seen, and whether it held."""
+
+    name: str
+    limit: float
+    observed: float | None
+    passed: bool
+    message: str
+
+
+def load_thresholds(path: Path) -> Thresholds:
+    """Read thresholds from TOML (keys as the ``Thresholds`` fields); unknown keys are errors."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read thresholds file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path} is not valid TOML: {exc}") from None
+    known = {f.name for f in fields(Thresholds)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown thresholds {', '.join(unknown)} (known: {sorted(known)})"
+        )
+    for key, value in raw.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{path}: {key} must be a number >= 0, got {value!r}")
+    return Thresholds(**raw)
+
+
+def _leaks(summary: dict[str, Any]) -> int:
+    iso = summary["isolation"]
+    return sum(
+        int(iso.get(key) or 0)
+        for key in (
+            "client_side_leaks",
+            "server_side_leaks",
+            "shared_connections",
+            "replay_accepted",
+        )
+    )
+
+
+def evaluate(thresholds: Thresholds, runs: dict[str, dict[str, Any]]) -> list[Check]:
+    """Judge every threshold over the runs (by strategy name)."""
+    checks = []
+    leaks = sum(_leaks(s) for name, s in runs.items() if name != NEGATIVE_CONTROL)
+    checks.append(
+        Check("max-leaks", thresholds.max_leaks, leaks, leaks <= thresholds.max_leaks,
+              f"{leaks} leaks (client, server, shared connections, accepted replays)")
+    )  # fmt: skip
+    for name, summary in runs.items():
+        if thresholds.max_error_rate is not None:
+            rate = float(summary["error_rate"])
+            checks.append(
+                Check(f"max-error-rate[{name}]", thresholds.max_error_rate, rate,
+                      rate <= thresholds.max_error_rate, f"{name}: error rate {rate:.4%}")
+            )  # fmt: skip
+        if thresholds.max_p99_ms is not None:
+            p99 = summary["latency_ms"]["p99"]
+            ok = p99 is not None and p99 <= thresholds.max_p99_ms
+            checks.append(
+                Check(
+                    f"max-p99-ms[{name}]", thresholds.max_p99_ms, p99, ok, f"{name}: p99 {p99} ms"
+                )
+            )
+    if thresholds.max_conns_per_request is not None and "pooled" in runs:
+        per_request = runs["pooled"]["connections"]["per_request"]
+        ok = per_request is not None and per_request <= thresholds.max_conns_per_request
+        checks.append(
+            Check("max-conns-per-request[pooled]", thresholds.max_conns_per_request, per_request,
+                  ok, f"pooled: {per_request} connections per request")
+        )  # fmt: skip
+    if thresholds.min_speedup is not None:
+        pooled, per_call = runs.get("pooled"), runs.get("per-call")
+        if pooled and per_call and per_call["throughput_rps"]:
+            speedup = pooled["throughput_rps"] / per_call["throughput_rps"]
+            checks.append(
+                Check("min-speedup", thresholds.min_speedup, round(speedup, 3),
+                      speedup >= thresholds.min_speedup,
+                      f"pooled/per-call throughput {speedup:.2f}x")
+            )  # fmt: skip
+        else:
+            checks.append(
+                Check("min-speedup", thresholds.min_speedup, None, False,
+                      "min-speedup needs both a pooled and a per-call run")
+            )  # fmt: skip
+    return checks
+
+
+def write_junit(path: Path, checks: list[Check]) -> None:
+    """A JUnit XML file: one test case per threshold, a failure element for each broken one."""
+    failures = sum(1 for c in checks if not c.passed)
+    suite = ET.Element(
+        "testsuite", name="aegis-bench", tests=str(len(checks)), failures=str(failures), errors="0"
+    )
+    for check in checks:
+        case = ET.SubElement(suite, "testcase", classname="aegis-bench.thresholds", name=check.name)
+        if not check.passed:
+            failure = ET.SubElement(
+                case, "failure", message=f"{check.message} (limit {check.limit})"
+            )
+            failure.text = f"observed {check.observed}, limit {check.limit}"
+    write_text_atomic(path, ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def write_gate_markdown(path: Path, checks: list[Check], runs: dict[str, dict[str, Any]]) -> None:
+    """A Markdown summary a CI system can show: verdict, thresholds, headline figures."""
+    broken = [c for c in checks if not c.passed]
+    lines = [
+        f"# aegis-bench CI: {'FAILED' if broken else 'passed'}",
+        "",
+        "| threshold | limit | observed | result |",
+        "|---|---|---|---|",
+    ]
+    for check in checks:
+        lines.append(
+            f"| {check.name} | {check.limit} | {check.observed} | "
+            f"{'ok' if check.passed else '**broken**: ' + check.message} |"
+        )
+    lines += ["", "| strategy | throughput rps | p50 ms | p99 ms | conns / request | leaks |"]
+    lines.append("|---|---|---|---|---|---|")
+    for name, summary in runs.items():
+        lines.append(
+            f"| {name} | {summary['throughput_rps']:,.0f} | {summary['latency_ms']['p50']} | "
+            f"{summary['latency_ms']['p99']} | {summary['connections']['per_request']} | "
+            f"{_leaks(summary)} |"
+        )
+    write_text_atomic(path, "\n".join(lines) + "\n")
