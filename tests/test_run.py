@@ -172,3 +172,12 @@ def test_every_crosswired_response_is_caught(tmp_path: Path) -> None:
     assert isolation["client_side_leaks"] == isolation["crosswired_by_target"]
     assert isolation["server_side_leaks"] == 0  # the cookies themselves never crossed
     assert result.returncode == 1
+
+
+def test_tls_run_verifies_against_the_throwaway_ca(tmp_path: Path) -> None:
+    """--tls serves HTTPS; pooled clients verify it and do one handshake per session."""
+    result, summary, _ = bench_run(tmp_path / "run", "--users", "5", "--tls")
+    assert result.returncode == 0, result.stderr
+    assert summary["target"].startswith("https://")
+    assert summary["failures"] == 0
+    assert summary["connections"]["tls_handshakes"] == summary["connections"]["client_opened"] == 5

@@ -316,6 +316,7 @@ def _ci(args: argparse.Namespace) -> int:
         write_compare,
         write_gate_markdown,
         write_junit,
+        write_report_html,
     )
 
     thresholds = Thresholds()
@@ -336,6 +337,7 @@ def _ci(args: argparse.Namespace) -> int:
     out = _prepare(args, "ci")
     run_dirs = _compare_runs(args, out)
     write_compare(out, run_dirs)
+    write_report_html(out, run_dirs)
     runs = {summary["strategy"]: summary for summary in (load_run(d)[0] for d in run_dirs)}
     checks = evaluate(thresholds, runs)
     write_junit(out / "junit.xml", checks)
@@ -345,7 +347,7 @@ def _ci(args: argparse.Namespace) -> int:
     for check in broken:
         print(f"THRESHOLD BROKEN: {check.name}: {check.message} (limit {check.limit})",
               file=sys.stderr)  # fmt: skip
-    print(f"results: {out} (junit.xml, ci.md, compare.md, pyperf files)")
+    print(f"results: {out} (junit.xml, ci.md, compare.md, report.html, pyperf files)")
     return EXIT_FAILED if broken else EXIT_OK
 
 
