@@ -26,7 +26,7 @@ from bench.cli._args import (
 
 __all__ = ["build_parser", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 TARGET_KEEPALIVE_S = 30.0
 Environment = tuple[
     tuple[str, str], ...
@@ -268,7 +268,10 @@ def _run(args: argparse.Namespace) -> int:
     write_pyperf_file(out)
     print_table([summary])
     print(f"results: {out}")
-    return EXIT_FAILED if _report_run(summary) else EXIT_OK
+    failed = _report_run(summary)
+    if summary.get("interrupted"):
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
@@ -374,4 +377,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         parser.exit(EXIT_USAGE, f"aegis-bench {args.command}: error: {exc}\n")
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED

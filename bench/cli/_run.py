@@ -207,6 +207,7 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     )
     summary["profile"] = settings.profile.stem if settings.profile else "aegis"
     summary["locust_exit_code"] = exit_code
+    summary["interrupted"] = interrupted
     write_json_atomic(settings.out / "latency.json", recorder.drain())
     write_json_atomic(settings.out / "summary.json", summary)
     return summary
