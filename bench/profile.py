@@ -24,10 +24,11 @@ of each returned record.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench._toml import load_toml
 
 __all__ = ["AEGIS", "DataRoute", "Profile", "ProfileError", "load_profile"]
 
@@ -93,16 +94,8 @@ def _route(value: Any, key: str, source: Path) -> str:
 
 def load_profile(path: Path) -> Profile:
     """Read a profile TOML file; unknown keys and malformed values are errors."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path} is not valid TOML: {exc}") from None
     known = {*_STRING_FIELDS, "sign_in_answers", "register_fields", "refresh", "data"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ProfileError(f"{path}: unknown keys {', '.join(unknown)} (known: {sorted(known)})")
+    raw = load_toml(path, "profile", known, ProfileError)
     values: dict[str, Any] = {"name": path.stem}
     for key in _STRING_FIELDS:
         if key in raw:

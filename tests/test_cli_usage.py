@@ -73,3 +73,20 @@ def test_usage_error_exits_2_with_a_clear_message(
 def test_durations_accept_locust_forms(text: str, seconds: float) -> None:
     """Durations read like Locust's --run-time."""
     assert duration(text) == seconds
+
+
+def test_a_bad_profile_is_a_usage_error(tmp_path: Path) -> None:
+    """A profile with an unknown key exits 2 naming the key."""
+    profile = tmp_path / "bad.toml"
+    profile.write_text('identity = "/me"\nidentiy_field = "name"\n')
+    result = run_cli("run", "--profile", str(profile), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "identiy_field" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_thresholds_file_is_a_usage_error(tmp_path: Path) -> None:
+    """ci refuses a thresholds file it cannot read, before running anything."""
+    result = run_cli("ci", "--thresholds", str(tmp_path / "missing.toml"))
+    assert result.returncode == 2
+    assert "cannot read thresholds" in result.stderr

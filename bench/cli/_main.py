@@ -127,6 +127,15 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
     )
 
 
+def _add_strategies_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strategies",
+        type=_strategy_list,
+        default=["pooled", "per-call"],
+        help="comma-separated strategies, the first is the baseline (pooled,per-call)",
+    )
+
+
 def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--thresholds", type=Path, default=None, help="TOML file of thresholds")
     parser.add_argument("--max-leaks", type=int, default=None, help="allowed leaks (0)")
@@ -162,21 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load_options(run, users=50, run_time="30s")
 
     compare = commands.add_parser("compare", help="run strategies with identical settings")
-    compare.add_argument(
-        "--strategies",
-        type=_strategy_list,
-        default=["pooled", "per-call"],
-        help="comma-separated strategies, the first is the baseline (pooled,per-call)",
-    )
+    _add_strategies_option(compare)
     _add_load_options(compare, users=50, run_time="30s")
 
     ci = commands.add_parser("ci", help="a bounded comparison that fails on leaks or thresholds")
-    ci.add_argument(
-        "--strategies",
-        type=_strategy_list,
-        default=["pooled", "per-call"],
-        help="(pooled,per-call)",
-    )
+    _add_strategies_option(ci)
     _add_load_options(ci, users=20, run_time="10s")
     _add_threshold_options(ci)
     return parser

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from bench._toml import load_toml
 from bench.report._atomic import write_text_atomic
 
 __all__ = [
@@ -53,18 +53,7 @@ class Check:
 
 def load_thresholds(path: Path) -> Thresholds:
     """Read thresholds from TOML (keys as the ``Thresholds`` fields); unknown keys are errors."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"cannot read thresholds file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path} is not valid TOML: {exc}") from None
-    known = {f.name for f in fields(Thresholds)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ValueError(
-            f"{path}: unknown thresholds {', '.join(unknown)} (known: {sorted(known)})"
-        )
+    raw = load_toml(path, "thresholds", {f.name for f in fields(Thresholds)})
     for key, value in raw.items():
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{path}: {key} must be a number >= 0, got {value!r}")
