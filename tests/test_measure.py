@@ -15,6 +15,7 @@ from bench.strategies import (
     UnknownStrategyError,
     create_strategy,
 )
+from bench.target import TargetProcess
 
 pytestmark = pytest.mark.anyio
 
@@ -136,3 +137,23 @@ async def test_acting_user_header_comes_from_the_task_context() -> None:
     assert records[0].ok
     assert records[0].http_requests == 1
     assert records[0].status == 200
+
+
+@pytest.mark.parametrize("count_with", ["stream", "trace"])
+async def test_both_counting_methods_see_each_new_connection(
+    count_with: str, target: TargetProcess
+) -> None:
+    """Stream identity and httpcore's trace count the same connections on the real backend."""
+    context = StrategyContext(target.url, count_with=count_with)
+    records: list[CallRecord] = []
+    pooled, per_call = PooledStrategy().new_client(context), PerCallStrategy().new_client(context)
+    for client in (pooled, per_call):
+        session = MeasuredSession(client, f"n{count_with}{id(client)}", "pw", records.append)
+        await session.post("/api/v1/auth/register", json={"username": session.username,
+                                                          "password": "pw"})  # fmt: skip
+        for _ in range(4):
+            await session.get("/api/v1/auth/me")
+        await client.aclose()
+    opened = [record.new_connections for record in records]
+    # pooled: one connection for five calls; per-call: one per call.
+    assert opened == [1, 0, 0, 0, 0, 1, 1, 1, 1, 1]

@@ -125,6 +125,12 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
     parser.add_argument(
         "--scenario", default=None, help="locustfile (default scenarios/aegis_session.py)"
     )
+    parser.add_argument(
+        "--count-connections",
+        choices=("stream", "trace"),
+        default="stream",
+        help="spot new connections by stream identity (default, ~1 us) or httpcore's trace",
+    )
 
 
 def _add_strategies_option(parser: argparse.ArgumentParser) -> None:

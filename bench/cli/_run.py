@@ -57,6 +57,7 @@ class RunSettings:
     profile: Path | None = None
     keepalive_s: float = 4.0
     env: tuple[tuple[str, str], ...] = ()  # extra environment for Locust (SSL_CERT_FILE)
+    count_with: str = "stream"
 
     @classmethod
     def from_args(
@@ -80,6 +81,7 @@ class RunSettings:
             profile=args.profile,
             keepalive_s=args.keepalive,
             env=env,
+            count_with=args.count_connections,
         )
 
     def validate(self) -> None:
@@ -120,6 +122,7 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
         "--client-strategy", settings.strategy,
         "--think-time", settings.think_time,
         "--client-keepalive", f"{settings.keepalive_s:g}",
+        "--count-connections", settings.count_with,
         "--aegis-out", str(settings.out / "parts"),
         "--aegis-progress",
     ]  # fmt: skip

@@ -12,7 +12,8 @@ the two threads. About 4 µs of
 CPU per hop; the benchmark is ``bench/perf/bench_bridge.py``.
 
 If a waiting greenlet is killed (Locust stopping a user), its hand-over is marked
-abandoned and its task cancelled; a late completion is then dropped quietly.
+abandoned, its task cancelled, and the greenlet waits (bounded) until the task has ended
+before the kill proceeds; the task's result is then dropped quietly.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import collections
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import gevent
 import gevent.monkey
 import uvloop
 from gevent.hub import Waiter, get_hub
@@ -30,18 +32,22 @@ __all__ = ["LoopBridge"]
 
 T = TypeVar("T")
 LAG_PROBE_INTERVAL_S = 0.25
+# How long a killed greenlet waits for its cancelled task to unwind.
+SETTLE_TIMEOUT_S = 5.0
 _start_native_thread = gevent.monkey.get_original("_thread", "start_new_thread")
 
 
 class _Handover:
     """One coroutine handed from a greenlet to the loop, and the greenlet waiting on it."""
 
-    __slots__ = ("abandoned", "task", "waiter")
+    __slots__ = ("abandoned", "settled", "task", "waiter")
 
     def __init__(self) -> None:
         self.waiter: Any = Waiter()
         self.task: asyncio.Task[Any] | None = None
         self.abandoned = False
+        # Set when the waiting greenlet is killed: switched once the task has really ended.
+        self.settled: Any = None
 
 
 class LoopBridge:
@@ -107,10 +113,21 @@ class LoopBridge:
         try:
             result: T = handover.waiter.get()
         except BaseException:
-            handover.abandoned = True
-            self.loop.call_soon_threadsafe(self._cancel, handover)
+            self._abandon(handover)
             raise
         return result
+
+    def _abandon(self, handover: _Handover) -> None:
+        """The waiting greenlet is being killed: cancel its task and wait until it ends.
+
+        Without the wait, a user's ``on_stop`` could start signing out while its
+        cancelled task still runs (and has not yet recorded that it signed out).
+        """
+        handover.abandoned = True
+        handover.settled = Waiter()
+        self.loop.call_soon_threadsafe(self._cancel, handover)
+        with gevent.Timeout(SETTLE_TIMEOUT_S, False):
+            handover.settled.get()
 
     def close(self) -> None:
         """Stop the loop thread; pending hand-overs are abandoned."""
@@ -127,7 +144,9 @@ class LoopBridge:
         inbox, create_task = self._inbox, self.loop.create_task
         while inbox:
             handover, factory = inbox.popleft()
-            if not handover.abandoned:
+            if handover.abandoned:  # never started: it is settled already
+                self._finish(handover, (False, None))
+            else:
                 handover.task = create_task(self._drive(handover, factory))
 
     async def _drive(
@@ -139,6 +158,9 @@ class LoopBridge:
             outcome: tuple[bool, Any] = (True, await factory())
         except BaseException as exc:  # delivered to the waiting greenlet, never lost
             outcome = (False, exc)
+        self._finish(handover, outcome)
+
+    def _finish(self, handover: _Handover, outcome: tuple[bool, Any]) -> None:
         self._done.append((handover, outcome))
         if not self._wake_scheduled:
             self._wake_scheduled = True
@@ -161,6 +183,8 @@ class LoopBridge:
         while done:
             handover, (succeeded, value) = done.popleft()
             if handover.abandoned:
+                if handover.settled is not None:
+                    handover.settled.switch(None)
                 continue
             if succeeded:
                 handover.waiter.switch(value)

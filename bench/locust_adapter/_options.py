@@ -55,6 +55,12 @@ def add_arguments(parser: Any) -> None:
         help="Seconds a client keeps an idle connection (keep below the server's keep-alive)",
     )
     group.add_argument(
+        "--count-connections",
+        choices=("stream", "trace"),
+        default="stream",
+        help="How new connections are spotted: stream identity (cheap) or httpcore's trace",
+    )
+    group.add_argument(
         "--target-profile",
         default="",
         help="TOML target profile mapping the Aegis routes onto another backend",

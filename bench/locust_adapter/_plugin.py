@@ -85,6 +85,7 @@ def _on_init(environment: Any, **_: Any) -> None:
             bridge=None if role == "master" else LoopBridge(),
             profile=profile,
             keepalive_s=float(getattr(options, "client_keepalive", 4.0)),
+            count_with=getattr(options, "count_connections", "stream"),
         )
     )
     if role != "worker" and getattr(options, "aegis_progress", False):

@@ -36,6 +36,7 @@ class ProcessRuntime:
     bridge: LoopBridge | None
     profile: Profile = AEGIS
     keepalive_s: float = 4.0
+    count_with: str = "stream"
     recorder: Recorder = field(default_factory=Recorder)
     prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     rng: random.Random = field(default_factory=random.Random)
@@ -63,6 +64,7 @@ class ProcessRuntime:
                 base_url,
                 make_inner_transport=pooled_transport_factory(self.keepalive_s),
                 profile=self.profile,
+                count_with=self.count_with,
             )
         return context
 

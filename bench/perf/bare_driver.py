@@ -72,10 +72,11 @@ async def drive(
     duration_s: float,
     strategy_name: str,
     instrument: bool = True,
+    count_with: str = "stream",
 ) -> dict[str, Any]:
     """Run the sessions; return a part dict in the same shape Locust processes write."""
     strategy = create_strategy(strategy_name)
-    context = StrategyContext(host, instrument=instrument)
+    context = StrategyContext(host, instrument=instrument, count_with=count_with)
     recorder = Recorder()
     prefix = secrets.token_hex(4)
     started_at, cpu_start, rss_start = time.time(), cpu_seconds(), rss_bytes()
@@ -117,6 +118,7 @@ def main() -> None:
     parser.add_argument("--strategy", default="pooled")
     parser.add_argument("--out", type=Path, default=None, help="folder for summary.json")
     parser.add_argument("--plain", action="store_true", help="no instrumentation at all")
+    parser.add_argument("--count-connections", choices=("stream", "trace"), default="stream")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aegis_client").setLevel(logging.ERROR)
@@ -129,6 +131,7 @@ def main() -> None:
             args.duration,
             args.strategy,
             instrument=not args.plain,
+            count_with=args.count_connections,
         )
     )
     if args.plain:

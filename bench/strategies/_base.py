@@ -66,11 +66,14 @@ class StrategyContext:
     )
     profile: Profile = AEGIS
     instrument: bool = True
+    count_with: str = "stream"  # how new connections are spotted: "stream" or "trace"
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """A new measured transport with its own pool (unmeasured with ``instrument=False``)."""
         inner = self.make_inner_transport()
-        return InstrumentedTransport(inner) if self.instrument else inner
+        if not self.instrument:
+            return inner
+        return InstrumentedTransport(inner, count_with=self.count_with)
 
     def api_client(self) -> APIClient:
         """A new ``APIClient`` on a measured transport, set up for the target's profile."""
