@@ -128,17 +128,13 @@ class MeasuredSession:
         elif accepted:
             record.ok = False
             record.error = "replay accepted"
-            record.verdicts.append("replay_accepted")
-            record.findings.append(
-                {
-                    "kind": "replay_accepted",
-                    "endpoint": self.profile.identity,
-                    "user": self.username,
-                }
+            record.verdict("replay_accepted")
+            record.finding(
+                kind="replay_accepted", endpoint=self.profile.identity, user=self.username
             )
         else:
             record.ok = True
-            record.verdicts.append("replay_refused")
+            record.verdict("replay_refused")
         self._sink(record)
 
     async def _call(
@@ -164,12 +160,12 @@ class MeasuredSession:
     def _count_connections(self, record: CallRecord) -> None:
         if record.new_connections:
             if self.connections_opened == 1:  # this session's first reconnect
-                record.verdicts.append("reconnected_session")
+                record.verdict("reconnected_session")
             self.connections_opened += record.new_connections
 
     def _judge_cookie(self, record: CallRecord) -> None:
         if record.cookie_names is not None and self.profile.cookie_name not in record.cookie_names:
-            record.verdicts.append("lost_session")
+            record.verdict("lost_session")
 
     def _judge_identity(self, record: CallRecord, endpoint: str, result: JSONResult) -> None:
         expected = self.login_name
@@ -183,16 +179,14 @@ class MeasuredSession:
         for item in items if isinstance(items, list) else []:
             if isinstance(item, dict):
                 self._compare(record, endpoint, expected, item.get(owner_field))
-                if "leak" in record.verdicts:
+                if record.verdicts is not None and "leak" in record.verdicts:
                     return  # one leaked record is enough to condemn the response
 
     def _compare(self, record: CallRecord, endpoint: str, expected: str, seen: Any) -> None:
-        record.verdicts.append("identity_checked")
+        record.identity_checks += 1
         if seen != expected:
-            record.verdicts.append("leak")
-            record.findings.append(
-                {"kind": "leak", "endpoint": endpoint, "user": expected, "got": str(seen)}
-            )
+            record.verdict("leak")
+            record.finding(kind="leak", endpoint=endpoint, user=expected, got=str(seen))
 
 
 class PlainSession(MeasuredSession):

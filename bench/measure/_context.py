@@ -7,7 +7,7 @@ bare driver) sees its own values, whatever client object it happens to share.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["ACTING_USER", "CURRENT_CALL", "CallRecord"]
 
@@ -32,9 +32,26 @@ class CallRecord:
     tls_handshakes: int = 0
     # Names (never values) of the cookies the first exchange carried; None: not sent yet.
     cookie_names: tuple[str, ...] | None = None
-    verdicts: list[str] = field(default_factory=list)
+    # Identity comparisons made on this call's answer (the common case, kept as a count).
+    identity_checks: int = 0
+    # Rarer verdicts (leak, lost_session, replay_*, reconnected_session); None when none.
+    verdicts: list[str] | None = None
     # Isolation findings worth showing (user names and endpoints, never tokens).
-    findings: list[dict[str, str]] = field(default_factory=list)
+    findings: list[dict[str, str]] | None = None
+
+    def verdict(self, name: str) -> None:
+        """Note a verdict on this call."""
+        if self.verdicts is None:
+            self.verdicts = [name]
+        else:
+            self.verdicts.append(name)
+
+    def finding(self, **details: str) -> None:
+        """Note an example worth reporting (names and endpoints only)."""
+        if self.findings is None:
+            self.findings = [details]
+        else:
+            self.findings.append(details)
 
     def failure_message(self) -> str:
         """A short reason for a failed call: the last status or exception class."""

@@ -77,22 +77,26 @@ class Recorder:
         counters = stats.counters
         counters["requests"] += 1
         counters["http_requests"] += call.http_requests
-        counters["new_connections"] += call.new_connections
-        counters["tls_handshakes"] += call.tls_handshakes
         counters["response_bytes"] += call.response_bytes
+        if call.new_connections:  # rare for pooled sessions: skip the updates otherwise
+            counters["new_connections"] += call.new_connections
+            counters["tls_handshakes"] += call.tls_handshakes
+        if call.identity_checks:
+            stats.verdicts["identity_checked"] += call.identity_checks
         if not call.ok:
             counters["failures"] += 1
             stats.failure_reasons[call.failure_message()] += 1
-        if call.verdicts:
+        if call.verdicts is not None:
             stats.verdicts.update(call.verdicts)
-        if call.findings and len(self.findings) < MAX_FINDINGS:
+        if call.findings is not None and len(self.findings) < MAX_FINDINGS:
             self.findings.extend(call.findings[: MAX_FINDINGS - len(self.findings)])
         second = int(time.time())
         slot = self.timeline.get(second)
         if slot is None:
             slot = self.timeline[second] = [0, 0, 0]
         slot[0] += 1
-        slot[1] += 0 if call.ok else 1
+        if not call.ok:
+            slot[1] += 1
         slot[2] += call.new_connections
 
     def merge(self, snapshot: dict[str, Any]) -> None:

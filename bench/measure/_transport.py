@@ -41,6 +41,24 @@ def _tracer(record: CallRecord) -> Any:
     return trace
 
 
+# httpx's ``Headers.get`` re-derives the header encoding on every call (about 5 µs, the
+# largest share of this transport's cost); the raw byte pairs are read directly instead.
+def _cookie_names(raw: list[tuple[bytes, bytes]]) -> tuple[str, ...]:
+    """Names (never values) of the cookies in a request's Cookie header(s)."""
+    names: list[str] = []
+    for key, value in raw:
+        if key.lower() == b"cookie":
+            names += (p.split(b"=", 1)[0].strip().decode("latin-1") for p in value.split(b";"))
+    return tuple(name for name in names if name)
+
+
+def _content_length(raw: list[tuple[bytes, bytes]]) -> int:
+    for key, value in raw:
+        if key.lower() == b"content-length":
+            return int(value)
+    return 0
+
+
 class InstrumentedTransport(httpx.AsyncBaseTransport):
     """Wraps ``inner``: adds ``X-Bench-User`` from the task's context and records the call.
 
@@ -73,10 +91,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         if self._trace:
             request.extensions = {**request.extensions, "trace": _tracer(record)}
         if record.cookie_names is None:
-            header = request.headers.get("cookie", "")
-            record.cookie_names = tuple(
-                part.split("=", 1)[0].strip() for part in header.split(";") if part.strip()
-            )
+            record.cookie_names = _cookie_names(request.headers.raw)
         record.http_requests += 1
         try:
             response = await self._inner.handle_async_request(request)
@@ -84,7 +99,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
             record.error = type(exc).__name__
             raise
         record.status = response.status_code
-        record.response_bytes += int(response.headers.get("content-length", 0))
+        record.response_bytes += _content_length(response.headers.raw)
         if not self._trace:
             stream = response.extensions.get("network_stream")
             if stream is not None and stream not in self._streams:
