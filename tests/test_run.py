@@ -73,6 +73,8 @@ def test_pooled_run_succeeds_with_a_complete_summary(pooled_run: Any) -> None:
     assert set(summary["versions"]) >= {"python", "httpx", "httpcore", "anyio", "locust", "uvloop"}
     assert (out / "locust.html").is_file()
     assert (out / "locust_stats.csv").is_file()
+    assert (out / "report.html").is_file()
+    assert (out / "pyperf-pooled.json").is_file()
 
 
 def test_pooled_users_each_hold_one_connection(pooled_run: Any) -> None:
@@ -122,6 +124,8 @@ def test_shared_strategy_is_caught_leaking(tmp_path: Path) -> None:
     assert summary["isolation"]["client_side_leaks"] > 0
     assert summary["isolation"]["server_side_leaks"] > 0
     assert "ISOLATION FAILED" in result.stderr
+    assert result.stdout.splitlines()[0].split() == ["ISOLATION", "LEAK"]  # shown first
+    assert ">LEAK (" in (tmp_path / "run" / "report.html").read_text()
 
 
 CUSTOM = textwrap.dedent(

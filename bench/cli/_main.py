@@ -262,7 +262,7 @@ def _report_run(summary: dict[str, Any]) -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     from bench.cli._run import RunSettings, execute_run, print_table
-    from bench.report import write_pyperf_file
+    from bench.report import write_pyperf_file, write_report_html
 
     out = _prepare(args, args.strategy)
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
@@ -271,8 +271,9 @@ def _run(args: argparse.Namespace) -> int:
         settings = RunSettings.from_args(args, strategy=args.strategy, out=out, env=env)
         summary = execute_run(settings, url)
     write_pyperf_file(out)
+    write_report_html(out, [out])
     print_table([summary])
-    print(f"results: {out}")
+    print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
     failed = _report_run(summary)
     if summary.get("interrupted"):
         return EXIT_INTERRUPTED
