@@ -83,6 +83,7 @@ def test_pooled_users_each_hold_one_connection(pooled_run: Any) -> None:
     assert summary["connections"]["client_opened"] == 20
     assert summary["connections"]["server_accepted"] == 20
     assert summary["connections"]["reconnects"] == 0
+    assert summary["connections"]["os_established_peak"] == 20  # the kernel agrees
 
 
 def test_pooled_run_is_isolated(pooled_run: Any) -> None:

@@ -149,8 +149,15 @@ def _fetch_server_stats(host: str, path: str, method: str = "GET") -> dict[str, 
     return data if isinstance(data, dict) else None
 
 
-def _run_locust(settings: RunSettings, host: str) -> tuple[int, bool]:
-    """Run Locust to the end; returns (exit code, interrupted)."""
+def _run_locust(settings: RunSettings, host: str, established: list[int]) -> tuple[int, bool]:
+    """Run Locust to the end; returns (exit code, interrupted).
+
+    On loopback it also samples, about once a second, the TCP connections established
+    to the target's port, as the kernel sees them (``/proc/net/tcp``, what ``ss`` reads),
+    into ``established``.
+    """
+    port = _port_of(host) if _is_loopback(host) else None
+    next_sample = 0.0
     settings.out.mkdir(parents=True, exist_ok=True)
     with (settings.out / "locust-stdout.txt").open("wb") as stdout:
         child = subprocess.Popen(
@@ -161,6 +168,12 @@ def _run_locust(settings: RunSettings, host: str) -> tuple[int, bool]:
         try:
             while child.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.2)
+                if port is not None and time.monotonic() >= next_sample:
+                    next_sample = time.monotonic() + 1.0
+                    sockets = count_sockets(port, "ESTABLISHED")
+                    if sockets is not None:
+                        # Both ends live on this host: each connection shows twice.
+                        established.append(sockets // 2)
         except KeyboardInterrupt:
             interrupted = True
             sys.stderr.write("aegis-bench: interrupted, stopping Locust and keeping what it has\n")
@@ -191,7 +204,8 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     """Run against ``host`` (already up), write summary.json, and return it."""
     _fetch_server_stats(host, "/_bench/reset", method="POST")
     started = time.monotonic()
-    exit_code, interrupted = _run_locust(settings, host)
+    established: list[int] = []
+    exit_code, interrupted = _run_locust(settings, host, established)
     elapsed = time.monotonic() - started
     _wait_for_parts(settings.out / "parts", settings.processes)
     server = _fetch_server_stats(host, "/_bench/stats")
@@ -208,6 +222,7 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
         server=server,
         time_wait_after=time_wait,
     )
+    summary["connections"]["os_established_peak"] = max(established) if established else None
     summary["profile"] = settings.profile.stem if settings.profile else "aegis"
     summary["locust_exit_code"] = exit_code
     summary["interrupted"] = interrupted
