@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.target import TargetConfig, TargetProcess
+from bench.backend import TargetConfig, TargetProcess
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from aegis_client import APIClient, is_authenticated, register, sign_in, sign_out
-from bench.target import TargetProcess
+from bench.backend import TargetProcess
 
 pytestmark = pytest.mark.anyio
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bench.backend import TargetProcess
 from bench.measure import ACTING_USER, CallRecord, Recorder
 from bench.session import MeasuredSession
 from bench.strategies import (
@@ -15,7 +16,6 @@ from bench.strategies import (
     UnknownStrategyError,
     create_strategy,
 )
-from bench.target import TargetProcess
 
 pytestmark = pytest.mark.anyio
 

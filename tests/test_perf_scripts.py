@@ -9,7 +9,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from bench.target import TargetProcess
+from bench.backend import TargetProcess
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -205,7 +205,7 @@ def _target(
             f"({TARGET_KEEPALIVE_S:g} s), or the server closes idle connections first and "
             "clients reconnect silently"
         )
-    from bench.target import TargetConfig, TargetProcess
+    from bench.backend import TargetConfig, TargetProcess
 
     config = TargetConfig(port=0, crosswire_rate=args.crosswire_rate)
     env: Environment = ()
@@ -361,7 +361,7 @@ def _ci(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bench.target import TargetConfig, serve
+    from bench.backend import TargetConfig, serve
 
     config = TargetConfig(
         host=args.bind,

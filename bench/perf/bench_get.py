@@ -74,7 +74,7 @@ def main() -> None:
     args = runner.parse_args()
     target = None
     if not args.target_url and "--worker" not in sys.argv:
-        from bench.target import TargetProcess
+        from bench.backend import TargetProcess
 
         target = TargetProcess().start()
         args.target_url = target.url

@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bench.target._config import TargetConfig
-from bench.target._ledger import ConnectionLedger
-from bench.target._oracle import IdentityOracle
-from bench.target._store import Session, SessionStore
+from bench.backend._config import TargetConfig
+from bench.backend._ledger import ConnectionLedger
+from bench.backend._oracle import IdentityOracle
+from bench.backend._store import Session, SessionStore
 
 __all__ = ["COOKIE", "USER_HEADER", "create_app"]
 

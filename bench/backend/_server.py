@@ -1,7 +1,7 @@
 """Running the reference backend: in the foreground, or as a child process.
 
 ``serve`` runs uvicorn (uvloop, httptools, no access log) with the ledger's protocol
-class. ``TargetProcess`` starts ``python -m bench.target`` as a separate process (the
+class. ``TargetProcess`` starts ``python -m bench.backend`` as a separate process (the
 load generator must not share its CPU or its event loop), waits for its ready line, and
 stops exactly that process.
 """
@@ -24,10 +24,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bench.target._app import create_app
-from bench.target._config import TargetConfig
-from bench.target._ledger import ConnectionLedger
-from bench.target._protocol import ledger_protocol
+from bench.backend._app import create_app
+from bench.backend._config import TargetConfig
+from bench.backend._ledger import ConnectionLedger
+from bench.backend._protocol import ledger_protocol
 
 __all__ = ["READY_PREFIX", "TargetProcess", "serve"]
 
@@ -124,7 +124,7 @@ class TargetProcess:
         return self._child.pid if self._child is not None else None
 
     def start(self) -> TargetProcess:
-        command = [sys.executable, "-m", "bench.target", *_arguments(self.config)]
+        command = [sys.executable, "-m", "bench.backend", *_arguments(self.config)]
         self._child = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,

@@ -1,15 +1,15 @@
-"""``python -m bench.target``: run the reference backend; prints one ready line."""
+"""``python -m bench.backend``: run the reference backend; prints one ready line."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench.target._config import TargetConfig
-from bench.target._server import READY_PREFIX, serve
+from bench.backend._config import TargetConfig
+from bench.backend._server import READY_PREFIX, serve
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.target")
+    parser = argparse.ArgumentParser(prog="python -m bench.backend")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--session-ttl", type=float, default=3600.0)

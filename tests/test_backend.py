@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.target import TargetConfig, TargetProcess
-from tests._target import raw_client
+from bench.backend import TargetConfig, TargetProcess
+from tests._backend import raw_client
 
 _names = itertools.count()
 

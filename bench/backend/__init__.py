@@ -5,10 +5,10 @@ connection ledger (``_ledger``) and the identity oracle (``_oracle``) are read t
 ``GET /_bench/stats`` and zeroed by ``POST /_bench/reset``.
 """
 
-from bench.target._app import COOKIE, USER_HEADER, create_app
-from bench.target._config import TargetConfig
-from bench.target._ledger import ConnectionLedger
-from bench.target._server import TargetProcess, serve
+from bench.backend._app import COOKIE, USER_HEADER, create_app
+from bench.backend._config import TargetConfig
+from bench.backend._ledger import ConnectionLedger
+from bench.backend._server import TargetProcess, serve
 
 __all__ = [
     "COOKIE",

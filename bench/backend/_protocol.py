@@ -7,7 +7,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from bench.target._ledger import ConnectionLedger
+from bench.backend._ledger import ConnectionLedger
 
 __all__ = ["ledger_protocol"]
 
