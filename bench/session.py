@@ -1,4 +1,4 @@
-"""A simulated user's session and the default scenario, in plain asyncio.
+"""A simulated user's measured session, in plain asyncio (its steps are in ``bench.steps``).
 
 :class:`MeasuredSession` gives scenario code the client's own verbs, times each call and
 hands a :class:`CallRecord` to a sink. It also judges isolation on the client side:
@@ -14,34 +14,19 @@ Verdict names (counted per endpoint by the recorder): ``identity_checked``, ``le
 ``lost_session``, ``replay_refused``, ``replay_accepted``, and ``reconnected_session``
 (the session opened its second connection: one per session that ever reconnected).
 
-The scenario steps are coroutines, so the Locust users and the bare asyncio driver
-(``bench/perf/bare_driver.py``) run the very same code.
 """
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from aegis_client import APIClient, JSONResult
 from bench.measure import CURRENT_CALL, CallRecord
 from bench.profile import AEGIS, Profile
 
-__all__ = [
-    "STEPS",
-    "STEP_WEIGHTS",
-    "MeasuredSession",
-    "PlainSession",
-    "Step",
-    "browse_data",
-    "browse_identity",
-    "end_session",
-    "pick_step",
-    "sign_out_and_in",
-    "start_session",
-]
+__all__ = ["REPLAY", "MeasuredSession", "PlainSession"]
 
 REPLAY = "REPLAY"
 
@@ -206,70 +191,3 @@ class PlainSession(MeasuredSession):
 
     async def replay(self, old_cookie: str) -> None:
         return None
-
-
-async def start_session(session: MeasuredSession) -> bool:
-    """Register the user, or sign in when the name is taken; True when signed in."""
-    profile = session.profile
-    user_key, password_key = profile.register_fields
-    body = {user_key: session.login_name, password_key: session.password}
-    registered = await session.post(profile.register, json=body) is not None
-    if registered and session.session_cookie() is not None:  # registration signed us in
-        session.signed_in = True
-        return True
-    return await _sign_in(session)
-
-
-async def _sign_in(session: MeasuredSession) -> bool:
-    credentials = {"username": session.login_name, "password": session.password}
-    answer = await session.post_form(session.profile.sign_in, credentials)
-    if session.profile.sign_in_answers == "cookie-only":  # 204: success is the cookie
-        session.signed_in = answer is not None and session.session_cookie() is not None
-    else:
-        session.signed_in = answer is not None
-    return session.signed_in
-
-
-async def browse_identity(session: MeasuredSession) -> None:
-    """Ask whose session this is (identity check)."""
-    await session.get(session.profile.identity)
-
-
-async def browse_data(session: MeasuredSession) -> None:
-    """List the user's records on each data route (owner check)."""
-    for data in session.profile.data:
-        await session.get(data.route)
-
-
-async def _sign_out(session: MeasuredSession) -> None:
-    old_cookie = session.session_cookie()
-    try:
-        await session.post(session.profile.sign_out)
-    finally:
-        session.clear_cookies()
-        session.signed_in = False
-    if old_cookie is not None:
-        await session.replay(old_cookie)
-
-
-async def sign_out_and_in(session: MeasuredSession) -> None:
-    """Sign out (then replay the old cookie) and straight back in on the same client."""
-    await _sign_out(session)
-    await _sign_in(session)
-
-
-async def end_session(session: MeasuredSession) -> None:
-    """Sign out at the end of the user's life (the client is released separately)."""
-    if session.signed_in:
-        await _sign_out(session)
-
-
-# Weighted steps of one browsing round, shared by Locust tasks and the bare driver.
-Step = Callable[[MeasuredSession], Awaitable[None]]
-STEPS: tuple[Step, ...] = (browse_identity, browse_data, sign_out_and_in)
-STEP_WEIGHTS: tuple[int, ...] = (10, 10, 1)
-
-
-def pick_step(rng: random.Random) -> Step:
-    """Choose the next step with the scenario's weights."""
-    return rng.choices(STEPS, STEP_WEIGHTS)[0]

@@ -4,7 +4,7 @@
         --client-strategy pooled --think-time 0
 
 Every user owns one client (per ``--client-strategy``) for its whole life. Task weights
-come from ``bench.session.STEP_WEIGHTS``, so the bare asyncio baseline runs the same mix.
+come from ``bench.steps.STEP_WEIGHTS``, so the bare asyncio baseline runs the same mix.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bench.locust_adapter import AegisUser
-from bench.session import STEP_WEIGHTS, STEPS, Step
+from bench.steps import STEP_WEIGHTS, STEPS, Step
 
 
 def _task(step: Step) -> Any:

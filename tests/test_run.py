@@ -135,7 +135,7 @@ CUSTOM = textwrap.dedent(
 
     from aegis_client import APIClient
     from bench.locust_adapter import AegisUser
-    from bench.session import browse_identity
+    from bench.steps import browse_identity
     from bench.strategies import ClientStrategy, register_strategy
 
 

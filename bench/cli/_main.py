@@ -261,8 +261,8 @@ def _report_run(summary: dict[str, Any]) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bench.cli._run import RunSettings, execute_run, print_table
-    from bench.report import write_pyperf_file, write_report_html
+    from bench.cli._run import RunSettings, execute_run
+    from bench.report import print_table, write_pyperf_file, write_report_html
 
     out = _prepare(args, args.strategy)
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
@@ -299,8 +299,7 @@ def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from bench.cli._run import print_table
-    from bench.report import load_run, write_compare, write_report_html
+    from bench.report import load_run, print_table, write_compare, write_report_html
 
     out = _prepare(args, "compare")
     run_dirs = _compare_runs(args, out)
@@ -316,12 +315,12 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _ci(args: argparse.Namespace) -> int:
-    from bench.cli._run import print_table
     from bench.report import (
         Thresholds,
         evaluate,
         load_run,
         load_thresholds,
+        print_table,
         write_compare,
         write_gate_markdown,
         write_junit,

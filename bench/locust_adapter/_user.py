@@ -10,7 +10,8 @@ from locust import User
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.measure import ACTING_USER, CallRecord
-from bench.session import MeasuredSession, end_session, start_session
+from bench.session import MeasuredSession
+from bench.steps import end_session, start_session
 from bench.strategies import ClientStrategy
 
 __all__ = ["APICallFailed", "AegisUser"]

@@ -1,7 +1,7 @@
 """The baseline: the default scenario on plain asyncio + uvloop, without Locust.
 
 Runs the same sessions as ``aegis-bench run`` (same strategy, the same scenario steps
-from ``bench.session``, the same recorder) in one process, and writes the same
+from ``bench.steps``, the same recorder) in one process, and writes the same
 ``summary.json`` schema, so the Locust overhead is one division::
 
     python -m bench.perf.bare_driver --host http://127.0.0.1:8000 --users 200 \
@@ -34,7 +34,8 @@ import uvloop
 
 from bench.measure import ACTING_USER, Recorder, cpu_seconds, rss_bytes
 from bench.report import build_summary, write_json_atomic
-from bench.session import MeasuredSession, PlainSession, end_session, pick_step, start_session
+from bench.session import MeasuredSession, PlainSession
+from bench.steps import end_session, pick_step, start_session
 from bench.strategies import ClientStrategy, StrategyContext, create_strategy
 
 __all__ = ["drive", "main"]

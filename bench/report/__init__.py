@@ -13,6 +13,7 @@ from bench.report._gate import (
 from bench.report._html import CHART_TITLES, write_report_html
 from bench.report._pyperf import VALUES_PER_BENCHMARK, pyperf_path, write_pyperf_file
 from bench.report._summary import SCHEMA_VERSION, build_summary, load_parts, versions
+from bench.report._terminal import print_table
 
 __all__ = [
     "CHART_TITLES",
@@ -26,6 +27,7 @@ __all__ = [
     "load_run",
     "load_thresholds",
     "percentile_ci_ms",
+    "print_table",
     "pyperf_path",
     "versions",
     "write_compare",

@@ -1,0 +1,91 @@
+"""The default scenario's steps: coroutines over a :class:`~bench.session.MeasuredSession`.
+
+The Locust users (``scenarios/aegis_session.py``) and the bare asyncio driver
+(``bench/perf/bare_driver.py``) run the very same steps with the same weights.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+
+from bench.session import MeasuredSession
+
+__all__ = [
+    "STEPS",
+    "STEP_WEIGHTS",
+    "Step",
+    "browse_data",
+    "browse_identity",
+    "end_session",
+    "pick_step",
+    "sign_out_and_in",
+    "start_session",
+]
+
+
+async def start_session(session: MeasuredSession) -> bool:
+    """Register the user, or sign in when the name is taken; True when signed in."""
+    profile = session.profile
+    user_key, password_key = profile.register_fields
+    body = {user_key: session.login_name, password_key: session.password}
+    registered = await session.post(profile.register, json=body) is not None
+    if registered and session.session_cookie() is not None:  # registration signed us in
+        session.signed_in = True
+        return True
+    return await _sign_in(session)
+
+
+async def _sign_in(session: MeasuredSession) -> bool:
+    credentials = {"username": session.login_name, "password": session.password}
+    answer = await session.post_form(session.profile.sign_in, credentials)
+    if session.profile.sign_in_answers == "cookie-only":  # 204: success is the cookie
+        session.signed_in = answer is not None and session.session_cookie() is not None
+    else:
+        session.signed_in = answer is not None
+    return session.signed_in
+
+
+async def browse_identity(session: MeasuredSession) -> None:
+    """Ask whose session this is (identity check)."""
+    await session.get(session.profile.identity)
+
+
+async def browse_data(session: MeasuredSession) -> None:
+    """List the user's records on each data route (owner check)."""
+    for data in session.profile.data:
+        await session.get(data.route)
+
+
+async def _sign_out(session: MeasuredSession) -> None:
+    old_cookie = session.session_cookie()
+    try:
+        await session.post(session.profile.sign_out)
+    finally:
+        session.clear_cookies()
+        session.signed_in = False
+    if old_cookie is not None:
+        await session.replay(old_cookie)
+
+
+async def sign_out_and_in(session: MeasuredSession) -> None:
+    """Sign out (then replay the old cookie) and straight back in on the same client."""
+    await _sign_out(session)
+    await _sign_in(session)
+
+
+async def end_session(session: MeasuredSession) -> None:
+    """Sign out at the end of the user's life (the client is released separately)."""
+    if session.signed_in:
+        await _sign_out(session)
+
+
+# Weighted steps of one browsing round, shared by Locust tasks and the bare driver.
+Step = Callable[[MeasuredSession], Awaitable[None]]
+STEPS: tuple[Step, ...] = (browse_identity, browse_data, sign_out_and_in)
+STEP_WEIGHTS: tuple[int, ...] = (10, 10, 1)
+
+
+def pick_step(rng: random.Random) -> Step:
+    """Choose the next step with the scenario's weights."""
+    return rng.choices(STEPS, STEP_WEIGHTS)[0]
