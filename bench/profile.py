@@ -30,7 +30,15 @@ from typing import Any
 
 from bench._toml import load_toml
 
-__all__ = ["AEGIS", "DataRoute", "Profile", "ProfileError", "load_profile"]
+__all__ = [
+    "AEGIS",
+    "OPTIONAL_KEYS",
+    "REQUIRED_KEYS",
+    "DataRoute",
+    "Profile",
+    "ProfileError",
+    "load_profile",
+]
 
 
 class ProfileError(ValueError):
@@ -74,16 +82,13 @@ class Profile:
 
 AEGIS = Profile()
 
-_STRING_FIELDS = (
-    "name",
-    "cookie_name",
-    "sign_in",
-    "register",
-    "sign_out",
-    "identity",
-    "identity_field",
-    "username_template",
-)
+# Keys a profile file must set: a silent Aegis default would judge another backend by
+# the wrong routes or field (e.g. 329 false "leaks" from a default identity field).
+REQUIRED_KEYS = ("cookie_name", "sign_in", "register", "sign_out", "refresh", "identity",
+                 "identity_field")  # fmt: skip
+OPTIONAL_KEYS = ("name", "sign_in_answers", "register_fields", "username_template", "data")
+_ROUTE_KEYS = ("sign_in", "register", "sign_out", "identity")
+_DATA_KEYS = ("route", "owner_field")
 
 
 def _route(value: Any, key: str, source: Path) -> str:
@@ -92,39 +97,91 @@ def _route(value: Any, key: str, source: Path) -> str:
     return value
 
 
+def _text(raw: dict[str, Any], key: str, source: Path) -> str:
+    value = raw[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ProfileError(f"{source}: {key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _template(value: str, source: Path) -> str:
+    if "{name}" not in value:
+        raise ProfileError(f"{source}: username_template must contain {{name}}, got {value!r}")
+    try:
+        value.format(name="x")
+    except (KeyError, IndexError) as exc:
+        raise ProfileError(
+            f"{source}: username_template {value!r} names the unknown field {exc}: "
+            "only {name} is filled in"
+        ) from None
+    except ValueError as exc:
+        raise ProfileError(f"{source}: username_template {value!r} is malformed: {exc}") from None
+    return value
+
+
+def _data_routes(value: Any, source: Path) -> tuple[DataRoute, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ProfileError(f"{source}: data must be a list of [[data]] tables")
+    routes = []
+    for index, item in enumerate(value, start=1):
+        unknown = sorted(set(item) - set(_DATA_KEYS))
+        missing = [key for key in _DATA_KEYS if key not in item]
+        if unknown or missing:
+            raise ProfileError(
+                f"{source}: [[data]] table {index} needs exactly route and owner_field"
+                + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+                + (f" (missing: {', '.join(missing)})" if missing else "")
+            )
+        routes.append(
+            DataRoute(
+                _route(item["route"], "data.route", source), _text(item, "owner_field", source)
+            )
+        )
+    return tuple(routes)
+
+
 def load_profile(path: Path) -> Profile:
-    """Read a profile TOML file; unknown keys and malformed values are errors."""
-    known = {*_STRING_FIELDS, "sign_in_answers", "register_fields", "refresh", "data"}
-    raw = load_toml(path, "profile", known, ProfileError)
-    values: dict[str, Any] = {"name": path.stem}
-    for key in _STRING_FIELDS:
+    """Read and fully check a profile TOML file.
+
+    Unknown keys, missing required keys (``REQUIRED_KEYS``), malformed routes, a
+    ``username_template`` naming a field other than ``{name}``, and malformed ``[[data]]``
+    tables are errors that name the file and the key. Optional keys default to Aegis's
+    values, except ``data``, which defaults to no data routes.
+    """
+    raw = load_toml(path, "profile", {*REQUIRED_KEYS, *OPTIONAL_KEYS}, ProfileError)
+    missing = [key for key in REQUIRED_KEYS if key not in raw]
+    if missing:
+        raise ProfileError(
+            f"{path}: missing {', '.join(missing)} (a profile sets every one of "
+            f'{", ".join(REQUIRED_KEYS)}; refresh = "" when the backend has none)'
+        )
+    values: dict[str, Any] = {"name": path.stem, "data": ()}
+    for key in ("name", "cookie_name", "identity_field", *_ROUTE_KEYS):
         if key in raw:
-            if not isinstance(raw[key], str) or not raw[key]:
-                raise ProfileError(f"{path}: {key} must be a non-empty string")
-            values[key] = raw[key]
-    for key in ("sign_in", "register", "sign_out", "identity"):
-        if key in values:
-            _route(values[key], key, path)
+            values[key] = _text(raw, key, path)
+    for key in _ROUTE_KEYS:
+        _route(values[key], key, path)
     if "sign_in_answers" in raw:
         if raw["sign_in_answers"] not in ("json", "cookie-only"):
             raise ProfileError(f"{path}: sign_in_answers must be 'json' or 'cookie-only'")
         values["sign_in_answers"] = raw["sign_in_answers"]
-    if "refresh" in raw:
-        values["refresh"] = _route(raw["refresh"], "refresh", path) if raw["refresh"] else None
+    refresh = raw["refresh"]
+    if not isinstance(refresh, str):
+        raise ProfileError(f'{path}: refresh must be a path, or "" when there is none')
+    values["refresh"] = _route(refresh, "refresh", path) if refresh else None
     if "register_fields" in raw:
         fields = raw["register_fields"]
-        if not isinstance(fields, dict) or set(fields) != {"username", "password"}:
-            raise ProfileError(f"{path}: register_fields needs exactly username and password")
-        values["register_fields"] = (str(fields["username"]), str(fields["password"]))
-    if "data" in raw:
-        if not isinstance(raw["data"], list):
-            raise ProfileError(f"{path}: data must be a list of [[data]] tables")
-        values["data"] = tuple(
-            DataRoute(
-                _route(item.get("route"), "data.route", path), str(item.get("owner_field", "owner"))
+        if (
+            not isinstance(fields, dict)
+            or set(fields) != {"username", "password"}
+            or not all(isinstance(v, str) and v for v in fields.values())
+        ):
+            raise ProfileError(
+                f"{path}: register_fields needs exactly username and password, as field names"
             )
-            for item in raw["data"]
-        )
-    if "{name}" not in values.get("username_template", "{name}"):
-        raise ProfileError(f"{path}: username_template must contain {{name}}")
+        values["register_fields"] = (fields["username"], fields["password"])
+    if "username_template" in raw:
+        values["username_template"] = _template(_text(raw, "username_template", path), path)
+    if "data" in raw:
+        values["data"] = _data_routes(raw["data"], path)
     return Profile(**values)

@@ -7,13 +7,23 @@ hands a :class:`CallRecord` to a sink. It also judges isolation on the client si
   field of each record a data route returns) names someone other than the user who asked;
 - **lost session**: a signed-in user's call to a protected route went out without the
   session cookie (the classic per-call mistake);
-- **replay**: after signing out, the old session cookie is presented once more outside
-  the cookie jar; a backend that accepts it is reported.
+- **foreign session**: the user's sign-out went out carrying another session's cookie
+  (a client carried someone else's session);
+- **replay**: after a sign-out the backend confirmed, and that carried this session's
+  own cookie, the old cookie is presented once more outside the cookie jar; a backend
+  that accepts it kept a revoked session. After any other sign-out a replay would prove
+  nothing about the backend, so it is skipped, and the skip is counted with its reason.
 
-Verdict names (counted per endpoint by the recorder): ``identity_checked``, ``leak``,
-``lost_session``, ``replay_refused``, ``replay_accepted``, and ``reconnected_session``
-(the session opened its second connection: one per session that ever reconnected).
+An answer that cannot be judged is not a leak: an identity answer without the profile's
+identity field, or records without the owner field, are counted as such, and a run
+without a single identity comparison is "not checked".
 
+Verdict names (counted per endpoint by the recorder): ``identity_checked``,
+``cookie_checked``, ``leak``, ``lost_session``, ``foreign_session``, ``replay_refused``,
+``replay_accepted``, ``replay_skipped_sign_out_failed``,
+``replay_skipped_foreign_session``, ``identity_field_missing``, ``identity_not_object``,
+``owner_field_missing``, and ``reconnected_session`` (the session opened its second
+connection: one per session that ever reconnected).
 """
 
 from __future__ import annotations
@@ -52,6 +62,8 @@ class MeasuredSession:
         self.profile = profile
         self.signed_in = False
         self.connections_opened = 0
+        # Why the most recent failed call failed (a status or exception class, no secret).
+        self.last_failure: str | None = None
         self._sink = sink
         self._protected = frozenset(
             {profile.identity, profile.sign_out, *(d.route for d in profile.data)}
@@ -115,17 +127,77 @@ class MeasuredSession:
             record.error = "replay accepted"
             record.verdict("replay_accepted")
             record.finding(
-                kind="replay_accepted", endpoint=self.profile.identity, user=self.username
+                kind="replay_accepted",
+                endpoint=self.profile.identity,
+                user=self.login_name,
+                got="the backend accepted the revoked session",
             )
         else:
             record.ok = True
             record.verdict("replay_refused")
+        record.response = None
         self._sink(record)
 
+    async def sign_out(self) -> str | None:
+        """Sign out through the profile's route; the jar is emptied whatever happens.
+
+        Returns the old session cookie when a replay of it would test the backend: the
+        backend confirmed the sign-out, and the request carried this session's own
+        cookie. Otherwise the replay is counted as skipped, with the reason, and a
+        sign-out that carried another session's cookie is a client-side finding.
+        """
+        old_cookie = self.session_cookie()
+        endpoint = self.profile.sign_out
+        replayable = False
+
+        def judge(record: CallRecord, result: JSONResult | None) -> None:
+            nonlocal replayable
+            if old_cookie is None:
+                return
+            if result is None:
+                record.verdict("replay_skipped_sign_out_failed")
+            elif self._sent_session_cookie(record) != old_cookie:
+                record.verdict("foreign_session")
+                record.verdict("replay_skipped_foreign_session")
+                record.finding(
+                    kind="foreign_session",
+                    endpoint=endpoint,
+                    user=self.login_name,
+                    got="another session's cookie",
+                )
+            else:
+                replayable = True
+            if result is not None:
+                record.verdict("sign_out_checked")
+
+        try:
+            await self._call(
+                "POST", endpoint, self.client.post(endpoint), capture_cookies=True, judge=judge
+            )
+        finally:
+            self.clear_cookies()
+            self.signed_in = False
+        return old_cookie if replayable else None
+
+    def _sent_session_cookie(self, record: CallRecord) -> str | None:
+        """The session cookie's value the call's first exchange carried, if any."""
+        wanted = self.profile.cookie_name.encode("latin-1")
+        for pair in (record.sent_cookies or b"").split(b";"):
+            name, _, value = pair.strip().partition(b"=")
+            if name == wanted:
+                return value.decode("latin-1")
+        return None
+
     async def _call(
-        self, method: str, endpoint: str, call: Coroutine[Any, Any, JSONResult | None]
+        self,
+        method: str,
+        endpoint: str,
+        call: Coroutine[Any, Any, JSONResult | None],
+        *,
+        capture_cookies: bool = False,
+        judge: Callable[[CallRecord, JSONResult | None], None] | None = None,
     ) -> JSONResult | None:
-        record = CallRecord(method, endpoint)
+        record = CallRecord(method, endpoint, capture_cookies=capture_cookies)
         token = CURRENT_CALL.set(record)
         started = time.perf_counter()
         try:
@@ -134,11 +206,16 @@ class MeasuredSession:
             record.latency_s = time.perf_counter() - started
             CURRENT_CALL.reset(token)
         record.ok = result is not None
+        if result is None:
+            self.last_failure = f"{method} {endpoint}: {record.failure_message()}"
         self._count_connections(record)
         if self.signed_in and endpoint in self._protected:
             self._judge_cookie(record)
         if result is not None:
             self._judge_identity(record, endpoint, result)
+        if judge is not None:
+            judge(record, result)
+        record.response = None  # the body is no longer needed once judged
         self._sink(record)
         return result
 
@@ -149,23 +226,33 @@ class MeasuredSession:
             self.connections_opened += record.new_connections
 
     def _judge_cookie(self, record: CallRecord) -> None:
-        if record.cookie_names is not None and self.profile.cookie_name not in record.cookie_names:
+        if record.cookie_names is None:
+            return
+        record.cookie_checked = True
+        if self.profile.cookie_name not in record.cookie_names:
             record.verdict("lost_session")
 
     def _judge_identity(self, record: CallRecord, endpoint: str, result: JSONResult) -> None:
         expected = self.login_name
-        if endpoint == self.profile.identity and isinstance(result, dict):
-            self._compare(record, endpoint, expected, result.get(self.profile.identity_field))
+        if endpoint == self.profile.identity:
+            if not isinstance(result, dict):
+                record.verdict("identity_not_object")
+            elif result.get(self.profile.identity_field) is None:
+                record.verdict("identity_field_missing")  # a profile error, not a leak
+            else:
+                self._compare(record, endpoint, expected, result[self.profile.identity_field])
             return
         owner_field = self._owner_fields.get(endpoint)
         if owner_field is None:
             return
         items = result if isinstance(result, list) else result.get("items", [])
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict):
-                self._compare(record, endpoint, expected, item.get(owner_field))
-                if record.verdicts is not None and "leak" in record.verdicts:
-                    return  # one leaked record is enough to condemn the response
+            if not isinstance(item, dict) or item.get(owner_field) is None:
+                record.verdict("owner_field_missing")
+                return
+            self._compare(record, endpoint, expected, item[owner_field])
+            if record.verdicts is not None and "leak" in record.verdicts:
+                return  # one leaked record is enough to condemn the response
 
     def _compare(self, record: CallRecord, endpoint: str, expected: str, seen: Any) -> None:
         record.identity_checks += 1
@@ -184,7 +271,13 @@ class PlainSession(MeasuredSession):
     calls = 0
 
     async def _call(
-        self, method: str, endpoint: str, call: Coroutine[Any, Any, JSONResult | None]
+        self,
+        method: str,
+        endpoint: str,
+        call: Coroutine[Any, Any, JSONResult | None],
+        *,
+        capture_cookies: bool = False,
+        judge: Callable[[CallRecord, JSONResult | None], None] | None = None,
     ) -> JSONResult | None:
         PlainSession.calls += 1
         return await call

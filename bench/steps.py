@@ -43,6 +43,10 @@ async def _sign_in(session: MeasuredSession) -> bool:
         session.signed_in = answer is not None and session.session_cookie() is not None
     else:
         session.signed_in = answer is not None
+    if answer is not None and not session.signed_in:
+        session.last_failure = (
+            f"POST {session.profile.sign_in}: no {session.profile.cookie_name} cookie issued"
+        )
     return session.signed_in
 
 
@@ -58,13 +62,8 @@ async def browse_data(session: MeasuredSession) -> None:
 
 
 async def _sign_out(session: MeasuredSession) -> None:
-    old_cookie = session.session_cookie()
-    try:
-        await session.post(session.profile.sign_out)
-    finally:
-        session.clear_cookies()
-        session.signed_in = False
-    if old_cookie is not None:
+    old_cookie = await session.sign_out()
+    if old_cookie is not None:  # only a confirmed sign-out of this session tests the backend
         await session.replay(old_cookie)
 
 

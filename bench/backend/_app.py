@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import resource
+import secrets
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -41,6 +42,9 @@ class _Backend:
         self.rng = random.Random(config.crosswire_seed)
         self.crosswired = 0
         self.cpu_at_reset = _cpu_seconds()
+        # Names this process's lifetime: a reader that sees it change knows the target
+        # restarted and its counters cover only part of what it asked about.
+        self.boot_id = secrets.token_hex(8)
 
     # -- instruments ------------------------------------------------------------------
     def observe(
@@ -178,7 +182,7 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         backend.cpu_at_reset = _cpu_seconds()
         store = backend.store
         store.issued = store.refreshed = store.revoked = 0
-        return JSONResponse({"reset": True})
+        return JSONResponse({"reset": True, "boot_id": backend.boot_id})
 
     async def expire(request: Request) -> Response:
         try:
@@ -210,6 +214,7 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
 def _stats(backend: _Backend) -> dict[str, Any]:
     store = backend.store
     return {
+        "boot_id": backend.boot_id,
         "connections": backend.ledger.stats(),
         "oracle": backend.oracle.stats(),
         "sessions": {

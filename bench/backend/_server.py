@@ -16,14 +16,17 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
 
+from bench._lifeline import preexec_die_with_parent
 from bench.backend._app import create_app
 from bench.backend._config import TargetConfig
 from bench.backend._ledger import ConnectionLedger
@@ -110,13 +113,26 @@ class TargetProcess:
     Use as a context manager; ``url`` is set once it listens. ``stats()``, ``reset()``
     and ``expire()`` call its admin routes. ``stop()`` ends only this child (SIGTERM,
     then SIGKILL after a bounded wait) and is safe to call twice.
+
+    Its log (uvicorn's warnings, tracebacks) goes to ``log_path`` (a temporary file when
+    none is given): a pipe nobody reads fills up and stalls the server. It runs in a
+    session of its own, so a terminal's Ctrl-C reaches only the tool, which stops the
+    load first and the target last; and it dies with its parent, however that ends.
     """
 
-    def __init__(self, config: TargetConfig | None = None, *, verify: Any = True) -> None:
+    def __init__(
+        self,
+        config: TargetConfig | None = None,
+        *,
+        verify: Any = True,
+        log_path: Path | None = None,
+    ) -> None:
         self.config = config or TargetConfig(port=0)
         _check_loopback(self.config.host)
         self._verify = verify
         self._child: subprocess.Popen[bytes] | None = None
+        self._log_path = log_path
+        self._log: IO[bytes] | None = None
         self.url = ""
 
     @property
@@ -125,11 +141,18 @@ class TargetProcess:
 
     def start(self) -> TargetProcess:
         command = [sys.executable, "-m", "bench.backend", *_arguments(self.config)]
+        if self._log_path is not None:
+            self._log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self._log_path.open("a+b")
+        else:
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         self._child = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+            preexec_fn=preexec_die_with_parent(),
         )
         assert self._child.stdout is not None
         stdout = self._child.stdout.fileno()
@@ -144,21 +167,17 @@ class TargetProcess:
                 if line.startswith(READY_PREFIX):
                     self.url = line[len(READY_PREFIX) :].strip()
                     return self
-        stderr = self._stop_and_read_stderr()
-        raise RuntimeError(f"the reference backend did not start: {stderr[-2000:] or 'no output'}")
-
-    def _stop_and_read_stderr(self) -> str:
-        child = self._child
-        text = ""
-        if child is not None and child.stderr is not None:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-            try:
-                text = child.stderr.read().decode(errors="replace")
-            except (OSError, ValueError):
-                text = ""
         self.stop()
-        return text
+        raise RuntimeError(f"the reference backend did not start: {self.log_tail() or 'no output'}")
+
+    def log_tail(self, size: int = 2000) -> str:
+        """The end of the target's log, for error messages."""
+        if self._log is None or self._log.closed:
+            return ""
+        self._log.flush()
+        self._log.seek(0, os.SEEK_END)
+        self._log.seek(max(0, self._log.tell() - size))
+        return self._log.read().decode(errors="replace").strip()
 
     def stop(self) -> None:
         child = self._child
@@ -171,9 +190,8 @@ class TargetProcess:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-        for pipe in (child.stdout, child.stderr):
-            if pipe is not None and not pipe.closed:
-                pipe.close()
+        if child.stdout is not None and not child.stdout.closed:
+            child.stdout.close()
 
     def __enter__(self) -> TargetProcess:
         return self.start()
@@ -185,6 +203,8 @@ class TargetProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+        if self._log is not None:
+            self._log.close()
 
     def _admin(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
         with httpx.Client(

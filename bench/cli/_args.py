@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
 import resource
+from pathlib import Path
 from urllib.parse import urlsplit
 
 __all__ = [
     "UsageError",
     "check_open_files",
+    "check_out_folder",
     "duration",
     "loopback_address",
     "positive_float",
@@ -116,3 +119,29 @@ def check_open_files(users: int, processes: int, *, embedded_target: bool) -> No
             f"is {hard}: at most {hard - FD_HEADROOM} users fit. Raise the hard limit "
             "(ulimit -Hn) or point --host at a backend on its own machine."
         )
+
+
+# Kernel file systems: writing a run folder there fails half-way or means nothing.
+_KERNEL_FS = ("/proc", "/sys", "/dev")
+
+
+def check_out_folder(path: Path) -> None:
+    """Make sure results can be written to ``path`` before anything starts; create nothing.
+
+    A file in the way, a folder under /proc, /sys or /dev, or a folder (or the nearest
+    existing parent of one to be made) this user may not write to is a usage error
+    naming the folder.
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path} is a file: give a folder (it is created if missing)")
+    real = Path(os.path.realpath(path))
+    for kernel in _KERNEL_FS:
+        if real == Path(kernel) or Path(kernel) in real.parents:
+            raise UsageError(
+                f"--out {path} is under {kernel}, a kernel file system: choose a folder on disk"
+            )
+    existing = next(folder for folder in (real, *real.parents) if folder.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--out {path}: {existing} is a file, so the folder cannot be made")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write results to {path}: {existing} is not writable")

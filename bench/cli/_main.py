@@ -12,17 +12,20 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.cli._args import (
     UsageError,
+    check_out_folder,
     duration,
     loopback_address,
     positive_float,
     positive_int,
     target_url,
 )
+from bench.cli._signals import STOP
 
 __all__ = ["build_parser", "main"]
 
@@ -129,7 +132,14 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
         "--count-connections",
         choices=("stream", "trace"),
         default="stream",
-        help="spot new connections by stream identity (default, ~1 us) or httpcore's trace",
+        help="count new connections where the pool opens them (default, free) or with "
+        "httpcore's trace (15-45 us per request)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=10.0,
+        help="seconds a client waits for an answer (10); raise it for slow backends",
     )
 
 
@@ -187,17 +197,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@dataclass(frozen=True)
+class Target:
+    """The target a command runs against, and what the load processes need to reach it."""
+
+    url: str
+    env: Environment = ()  # extra environment for Locust (SSL_CERT_FILE)
+    ca_file: str | None = None  # the throwaway CA of a --tls target
+    oracle_boot_id: str | None = None  # set by preflight_and_reset for the reference backend
+
+
 @contextlib.contextmanager
-def _target(
-    args: argparse.Namespace, out: Path
-) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
-    """The target URL (embedded unless --host) and the environment Locust needs for it."""
+def _target(args: argparse.Namespace, out: Path) -> Iterator[Target]:
+    """The target (embedded unless --host), checked by a preflight user and reset.
+
+    The embedded target logs to ``target.log`` in ``out``.
+    """
     if args.host is not None:
         if args.crosswire_rate or args.tls:
             raise UsageError(
                 "--crosswire-rate and --tls configure the embedded target: drop --host"
             )
-        yield args.host, ()
+        yield _ready(args, Target(args.host))
         return
     if args.keepalive >= TARGET_KEEPALIVE_S:
         raise UsageError(
@@ -210,6 +231,7 @@ def _target(
     config = TargetConfig(port=0, crosswire_rate=args.crosswire_rate)
     env: Environment = ()
     verify: Any = True
+    ca_file = None
     if args.tls:
         from bench.cli._tls import make_tls_files
 
@@ -220,10 +242,31 @@ def _target(
             certfile=str(files.server_pem),
             keyfile=str(files.server_pem),
         )
-        env = (("SSL_CERT_FILE", str(files.ca)),)
-        verify = str(files.ca)
-    with TargetProcess(config, verify=verify) as target:
-        yield target.url, env
+        ca_file = str(files.ca)
+        env = (("SSL_CERT_FILE", ca_file),)
+        verify = ca_file
+    try:
+        process = TargetProcess(config, verify=verify, log_path=out / "target.log").start()
+    except RuntimeError as exc:
+        raise UsageError(f"{exc} (its log: {out / 'target.log'})") from None
+    try:
+        yield _ready(args, Target(process.url, env, ca_file))
+    finally:
+        process.stop()
+
+
+def _ready(args: argparse.Namespace, target: Target) -> Target:
+    """Preflight the target with one throwaway user, then zero its counters."""
+    from bench.cli._run import reset_target
+    from bench.preflight import PreflightError, preflight
+    from bench.profile import AEGIS, load_profile
+
+    profile = load_profile(args.profile) if args.profile is not None else AEGIS
+    try:
+        preflight(target.url, profile, timeout_s=args.timeout, ca_file=target.ca_file)
+    except PreflightError as exc:
+        raise UsageError(f"preflight: {exc}") from None
+    return Target(target.url, target.env, target.ca_file, reset_target(target.url))
 
 
 def _prepare(args: argparse.Namespace, default_name: str) -> Path:
@@ -236,65 +279,94 @@ def _prepare(args: argparse.Namespace, default_name: str) -> Path:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out: Path = args.out or Path("results") / f"{time.strftime('%Y%m%d-%H%M%S')}-{default_name}"
+    check_out_folder(out)
     return out
 
 
 def _report_run(summary: dict[str, Any]) -> bool:
-    """Print a run's notes; True when it failed (failed requests, leaks, nothing measured)."""
+    """Print a run's notes; True when it failed (failed requests, a leak, no evidence)."""
     isolation = summary["isolation"]
-    if summary["partial"]:
-        print(f"note: {summary['strategy']}: the run did not complete; summary.json is partial")
-    if isolation["failed"]:
-        print(f"ISOLATION FAILED ({summary['strategy']}): sessions saw each other's data:",
-              file=sys.stderr)  # fmt: skip
+    name = summary["strategy"]
+    for reason in summary["partial_reasons"]:
+        print(f"note: {name}: partial: {reason}")
+    if isolation["verdict"] == "leak":
+        print(f"ISOLATION FAILED ({name}): {isolation['reason']}:", file=sys.stderr)
         for example in isolation["examples"][:5]:
             print(f"  {example}", file=sys.stderr)
+    elif isolation["verdict"] == "not checked":
+        print(f"ISOLATION NOT CHECKED ({name}): {isolation['reason']}", file=sys.stderr)
     if summary["generator"]["saturated"]:
         print(
-            f"note: {summary['strategy']}: the load generator, not the target, limited this run ("
+            f"note: {name}: the load generator, not the target, limited this run ("
             + "; ".join(summary["generator"]["reasons"])
             + "): add --processes or a think time for target-bound figures"
         )
+    without = summary["users_without_session"]
+    if without["count"] or without["sign_in_failures"]:
+        reasons = ", ".join(f"{why} ({n:,})" for why, n in without["sign_in_failures"].items())
+        print(
+            f"note: {name}: {without['count']:,} users ended without a session; failed "
+            f"sign-ins: {reasons or 'none'}. For slow password hashing lower --spawn-rate "
+            "or raise --timeout"
+        )
     if isolation["server_oracle"] == "unavailable":
         print("note: the target has no server-side oracle; isolation was judged client-side only")
-    return bool(isolation["failed"] or summary["failures"] or summary["requests"] == 0)
+    return bool(
+        isolation["verdict"] != "isolated" or summary["failures"] or summary["requests"] == 0
+    )
+
+
+def _finish_run_folder(run_dir: Path) -> None:
+    """The per-run files made from summary.json: the pyperf file and report.html."""
+    from bench.report import write_pyperf_file, write_report_html
+
+    write_pyperf_file(run_dir)
+    write_report_html(run_dir, [run_dir])
 
 
 def _run(args: argparse.Namespace) -> int:
     from bench.cli._run import RunSettings, execute_run
-    from bench.report import print_table, write_pyperf_file, write_report_html
+    from bench.report import print_table
 
     out = _prepare(args, args.strategy)
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
     settings.validate()
-    with _target(args, out) as (url, env):
-        settings = RunSettings.from_args(args, strategy=args.strategy, out=out, env=env)
-        summary = execute_run(settings, url)
-    write_pyperf_file(out)
-    write_report_html(out, [out])
+    with _target(args, out) as target:
+        settings = RunSettings.from_args(args, strategy=args.strategy, out=out, env=target.env)
+        summary = execute_run(settings, target.url, oracle_boot_id=target.oracle_boot_id)
+    _finish_run_folder(out)
     print_table([summary])
     print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
     failed = _report_run(summary)
-    if summary.get("interrupted"):
-        return EXIT_INTERRUPTED
+    if STOP.requested:
+        return STOP.exit_code
     return EXIT_FAILED if failed else EXIT_OK
 
 
 def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
-    """Run each strategy in turn against one target; return their run folders."""
-    from bench.cli._run import RunSettings, execute_run
-    from bench.report import write_pyperf_file
+    """Run each strategy in turn against one target; return the folders of those that ran.
+
+    A stop request ends the strategy running then (its folder is complete, marked
+    partial) and skips the rest.
+    """
+    from bench.cli._run import RunSettings, execute_run, reset_target
 
     for strategy in args.strategies:
         RunSettings.from_args(args, strategy=strategy, out=out / strategy).validate()
     run_dirs = []
-    with _target(args, out) as (url, env):
+    with _target(args, out) as target:
         for strategy in args.strategies:
+            if STOP.requested:
+                break
             print(f"== {strategy}", flush=True)
-            settings = RunSettings.from_args(args, strategy=strategy, out=out / strategy, env=env)
-            execute_run(settings, url)
-            write_pyperf_file(settings.out)
+            settings = RunSettings.from_args(
+                args, strategy=strategy, out=out / strategy, env=target.env
+            )
+            execute_run(settings, target.url, oracle_boot_id=target.oracle_boot_id)
+            _finish_run_folder(settings.out)
             run_dirs.append(settings.out)
+            if target.oracle_boot_id is not None:
+                reset_target(target.url)
     return run_dirs
 
 
@@ -303,6 +375,9 @@ def _compare(args: argparse.Namespace) -> int:
 
     out = _prepare(args, "compare")
     run_dirs = _compare_runs(args, out)
+    if not run_dirs:
+        print(f"aegis-bench: stopped before any strategy ran; nothing to compare in {out}")
+        return STOP.exit_code or EXIT_FAILED
     compare_md, combined = write_compare(out, run_dirs)
     report = write_report_html(out, run_dirs)
     summaries = [load_run(run_dir)[0] for run_dir in run_dirs]
@@ -311,6 +386,8 @@ def _compare(args: argparse.Namespace) -> int:
     ratios = ", ".join(f"{k} {v}" for k, v in combined["throughput_ratio"].items())
     print(f"throughput ratio vs {combined['baseline']}: {ratios}")
     print(f"results: {out} ({compare_md.name}, {report.name})")
+    if STOP.requested:
+        return STOP.exit_code
     return EXIT_FAILED if any(failed) else EXIT_OK
 
 
@@ -344,6 +421,9 @@ def _ci(args: argparse.Namespace) -> int:
     )
     out = _prepare(args, "ci")
     run_dirs = _compare_runs(args, out)
+    if not run_dirs:
+        print(f"aegis-bench: stopped before any strategy ran; no gate in {out}")
+        return STOP.exit_code or EXIT_FAILED
     write_compare(out, run_dirs)
     write_report_html(out, run_dirs)
     runs = {summary["strategy"]: summary for summary in (load_run(d)[0] for d in run_dirs)}
@@ -356,6 +436,8 @@ def _ci(args: argparse.Namespace) -> int:
         print(f"THRESHOLD BROKEN: {check.name}: {check.message} (limit {check.limit})",
               file=sys.stderr)  # fmt: skip
     print(f"results: {out} (junit.xml, ci.md, compare.md, report.html, pyperf files)")
+    if STOP.requested:
+        return STOP.exit_code
     return EXIT_FAILED if broken else EXIT_OK
 
 
@@ -378,7 +460,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"serve": _serve, "run": _run, "compare": _compare, "ci": _ci}
     try:
-        return handlers[args.command](args)
+        if args.command == "serve":
+            return _serve(args)
+        with STOP:
+            return handlers[args.command](args)
     except UsageError as exc:
         parser.exit(EXIT_USAGE, f"aegis-bench {args.command}: error: {exc}\n")
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ files the load processes wrote into ``summary.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import os
 import signal
@@ -19,20 +20,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
+from bench._lifeline import preexec_die_with_parent
 from bench.cli._args import UsageError, check_open_files
+from bench.cli._server_stats import server_stats
+from bench.cli._signals import STOP
 from bench.measure import count_sockets
-from bench.profile import ProfileError, load_profile
+from bench.profile import AEGIS, Profile, ProfileError, load_profile
 from bench.report import build_summary, load_parts, write_json_atomic
 from bench.strategies import strategy_names
 
-__all__ = ["RunSettings", "default_scenario", "execute_run"]
+__all__ = ["LocustOutcome", "RunSettings", "default_scenario", "execute_run", "reset_target"]
 
 # Grace given to users to finish their task and sign out after the run time.
 STOP_TIMEOUT_S = 10
-# Beyond run time + stop timeout, Locust gets this long before it is stopped by force.
+# Beyond run time + stop timeout, Locust gets this long before it is asked to stop.
 EXTRA_WAIT_S = 60
+# Once asked to stop, Locust gets this long (its users' stop timeout, sign-outs, its own
+# reports) before its process group is killed.
+STOP_GRACE_S = STOP_TIMEOUT_S + 20
+# How long the final part files may take to appear after Locust exited.
+PARTS_TIMEOUT_S = 10.0
 
 
 def default_scenario() -> Path:
@@ -57,6 +64,7 @@ class RunSettings:
     keepalive_s: float = 4.0
     env: tuple[tuple[str, str], ...] = ()  # extra environment for Locust (SSL_CERT_FILE)
     count_with: str = "stream"
+    timeout_s: float = 10.0
 
     @classmethod
     def from_args(
@@ -81,7 +89,12 @@ class RunSettings:
             keepalive_s=args.keepalive,
             env=env,
             count_with=args.count_connections,
+            timeout_s=args.timeout,
         )
+
+    def load_profile(self) -> Profile:
+        """The run's target profile (Aegis's routes unless ``--profile``)."""
+        return load_profile(self.profile) if self.profile is not None else AEGIS
 
     def validate(self) -> None:
         """Fail with a usage error before anything starts."""
@@ -122,6 +135,7 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
         "--think-time", settings.think_time,
         "--client-keepalive", f"{settings.keepalive_s:g}",
         "--count-connections", settings.count_with,
+        "--client-timeout", f"{settings.timeout_s:g}",
         "--aegis-out", str(settings.out / "parts"),
         "--aegis-progress",
     ]  # fmt: skip
@@ -132,24 +146,15 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
     return command
 
 
-def _fetch_server_stats(host: str, path: str, method: str = "GET") -> dict[str, Any] | None:
-    """The reference backend's instruments, or None when the host has none."""
-    try:
-        with httpx.Client(base_url=host, timeout=10.0, trust_env=False, verify=False) as client:
-            response = client.request(method, path)
-    except httpx.HTTPError:
-        return None
-    if not response.is_success:
-        return None
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+def _run_locust(settings: RunSettings, host: str, established: list[int]) -> LocustOutcome:
+    """Run Locust to the end, or until a stop request; see :class:`LocustOutcome`.
 
-
-def _run_locust(settings: RunSettings, host: str, established: list[int]) -> tuple[int, bool]:
-    """Run Locust to the end; returns (exit code, interrupted).
+    Locust runs in a session of its own, so a terminal's Ctrl-C reaches only this tool,
+    which then asks Locust to stop once, with SIGTERM: Locust stops its users (they sign
+    out and close their clients) and writes its results, and its load processes write
+    their final parts. A second signal, or Locust overrunning its grace, kills Locust's
+    whole process group; the parts then hold their last checkpoints. Locust also dies
+    with this process, whatever ends it.
 
     On loopback it also samples, about once a second, the TCP connections established
     to the target's port, as the kernel sees them (``/proc/net/tcp``, what ``ss`` reads),
@@ -157,74 +162,125 @@ def _run_locust(settings: RunSettings, host: str, established: list[int]) -> tup
     """
     port = _port_of(host) if _is_loopback(host) else None
     next_sample = 0.0
-    settings.out.mkdir(parents=True, exist_ok=True)
     with (settings.out / "locust-stdout.txt").open("wb") as stdout:
         child = subprocess.Popen(
-            _locust_command(settings, host), stdout=stdout, env={**os.environ, **dict(settings.env)}
+            _locust_command(settings, host),
+            stdout=stdout,
+            env={**os.environ, **dict(settings.env)},
+            start_new_session=True,
+            preexec_fn=preexec_die_with_parent(),
         )
         deadline = time.monotonic() + settings.duration_s + STOP_TIMEOUT_S + EXTRA_WAIT_S
-        interrupted = False
-        try:
-            while child.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.2)
-                if port is not None and time.monotonic() >= next_sample:
-                    next_sample = time.monotonic() + 1.0
-                    sockets = count_sockets(port, "ESTABLISHED")
-                    if sockets is not None:
-                        # Both ends live on this host: each connection shows twice.
-                        established.append(sockets // 2)
-        except KeyboardInterrupt:
-            interrupted = True
-            sys.stderr.write("aegis-bench: interrupted, stopping Locust and keeping what it has\n")
-        if child.poll() is None:
-            interrupted = True
-            child.send_signal(signal.SIGTERM)  # Locust writes its results on SIGTERM
-            try:
-                child.wait(timeout=STOP_TIMEOUT_S + 20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        return child.returncode, interrupted
+        asked_to_stop_at: float | None = None
+        killed = False
+        while child.poll() is None:
+            now = time.monotonic()
+            if not killed and (
+                STOP.immediate
+                or (asked_to_stop_at is not None and now > asked_to_stop_at + STOP_GRACE_S)
+            ):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                killed = True
+            elif asked_to_stop_at is None and (STOP.requested or now > deadline):
+                child.send_signal(signal.SIGTERM)  # Locust's graceful shutdown (its handler)
+                asked_to_stop_at = now
+            if port is not None and now >= next_sample:
+                next_sample = now + 1.0
+                sockets = count_sockets(port, "ESTABLISHED")
+                if sockets is not None:
+                    # Both ends live on this host: each connection shows twice.
+                    established.append(sockets // 2)
+            time.sleep(0.1)
+        return LocustOutcome(child.returncode, asked_to_stop_at is not None, killed)
 
 
-def _wait_for_parts(folder: Path, processes: int, timeout_s: float = 60.0) -> None:
-    """Wait (bounded) until every load process has written its part file.
+@dataclass(frozen=True)
+class LocustOutcome:
+    """How Locust ended: its exit code, whether it was asked to stop, whether it was killed."""
 
-    With ``--processes`` the workers are forked children that may still be signing their
-    users out and writing after the master has exited.
+    exit_code: int
+    stopped: bool
+    killed: bool
+
+
+def _wait_for_parts(folder: Path, processes: int, timeout_s: float = PARTS_TIMEOUT_S) -> None:
+    """Wait (bounded) until every load process has written its final part file.
+
+    Locust's master waits for its forked load processes before it exits, so the parts
+    are normally there already; the wait covers a slow file system.
     """
     expected = processes + (1 if processes > 1 else 0)  # workers, plus the master
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and len(list(folder.glob("part-*.json"))) < expected:
+    while time.monotonic() < deadline:
+        parts = load_parts(folder)
+        if len(parts) >= expected and all(part.get("final") for part in parts):
+            return
         time.sleep(0.2)
 
 
-def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
-    """Run against ``host`` (already up), write summary.json, and return it."""
-    _fetch_server_stats(host, "/_bench/reset", method="POST")
+def reset_target(host: str) -> str | None:
+    """Zero the reference backend's counters; its boot id, or None for other backends."""
+    reading = server_stats(host, "/_bench/reset", method="POST")
+    data = reading.data or {}
+    boot_id = data.get("boot_id")
+    return boot_id if isinstance(boot_id, str) else None
+
+
+def _partial_reasons(
+    settings: RunSettings, outcome: LocustOutcome, elapsed: float, parts: list[Any]
+) -> list[str]:
+    reasons = []
+    if STOP.requested:
+        reasons.append(f"stopped by {STOP.name} after {elapsed:.0f} s of {settings.duration_s:g} s")
+    if outcome.killed:
+        reasons.append("Locust was killed (a second signal, or it overran its grace period)")
+    if outcome.exit_code not in (0, 1) and not STOP.requested:
+        reasons.append(f"Locust exited with code {outcome.exit_code}: see locust.log")
+    if not parts:
+        reasons.append("no load process wrote its measurements")
+    return reasons
+
+
+def execute_run(settings: RunSettings, host: str, *, oracle_boot_id: str | None) -> dict[str, Any]:
+    """Run against ``host`` (already up and reset), write summary.json, and return it.
+
+    ``oracle_boot_id`` is the reference backend's boot id read when it was reset (None
+    for backends without the oracle); a different one at the end means the target
+    restarted during the run and its oracle saw only part of it.
+    """
+    settings.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     established: list[int] = []
-    exit_code, interrupted = _run_locust(settings, host, established)
+    outcome = _run_locust(settings, host, established)
     elapsed = time.monotonic() - started
-    _wait_for_parts(settings.out / "parts", settings.processes)
-    server = _fetch_server_stats(host, "/_bench/stats")
+    if not outcome.killed:
+        _wait_for_parts(settings.out / "parts", settings.processes)
+    reading = server_stats(host, "/_bench/stats")
+    state = reading.state
+    if reading.data is not None and reading.data.get("boot_id") != oracle_boot_id:
+        state = "restarted during the run: its counters cover only the part after that"
     time_wait = count_sockets(_port_of(host)) if _is_loopback(host) else None
     parts = load_parts(settings.out / "parts")
-    partial = interrupted or not parts or exit_code not in (0, 1) or elapsed < settings.duration_s
     summary, recorder = build_summary(
         parts,
         strategy=settings.strategy,
         users=settings.users,
         duration_requested_s=settings.duration_s,
-        partial=partial,
+        partial=outcome.stopped or outcome.killed,
         target=host,
-        server=server,
+        server=reading.data if state == "available" else None,
+        server_state=state,
+        oracle_expected=oracle_boot_id is not None,
         time_wait_after=time_wait,
+        profile=settings.load_profile(),
+        partial_reasons=_partial_reasons(settings, outcome, elapsed, parts),
     )
     summary["connections"]["os_established_peak"] = max(established) if established else None
     summary["profile"] = settings.profile.stem if settings.profile else "aegis"
-    summary["locust_exit_code"] = exit_code
-    summary["interrupted"] = interrupted
+    summary["locust_exit_code"] = outcome.exit_code
+    summary["interrupted"] = STOP.requested
+    summary["stopped_by"] = STOP.name
     write_json_atomic(settings.out / "latency.json", recorder.drain())
     write_json_atomic(settings.out / "summary.json", summary)
     return summary

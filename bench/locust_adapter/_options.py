@@ -55,6 +55,12 @@ def add_arguments(parser: Any) -> None:
         help="Seconds a client keeps an idle connection (keep below the server's keep-alive)",
     )
     group.add_argument(
+        "--client-timeout",
+        type=float,
+        default=10.0,
+        help="Seconds a client waits for an answer (raise it for slow backends)",
+    )
+    group.add_argument(
         "--count-connections",
         choices=("stream", "trace"),
         default="stream",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import resource
 import sys
@@ -13,8 +14,10 @@ import gevent
 from locust import events as _locust_events
 from locust.runners import MasterRunner, WorkerRunner
 
+from bench._lifeline import die_with_parent
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
+from bench.locust_adapter._csv import patch_csv_writer
 from bench.locust_adapter._options import ThinkTime, add_arguments
 from bench.locust_adapter._unpatch import restore_thread_primitives
 from bench.profile import AEGIS, load_profile
@@ -24,6 +27,12 @@ __all__ = ["PROGRESS_INTERVAL_S", "register_listeners"]
 
 PROGRESS_INTERVAL_S = 2.0
 SAMPLE_INTERVAL_S = 1.0
+CHECKPOINT_INTERVAL_S = 5.0
+CSV_SETTLE_S = 1.2  # Locust's CSV_STATS_INTERVAL_SEC (1 s), and a margin
+# How long a final write waits for the users of a racing stop to be gone.
+USERS_GONE_TIMEOUT_S = 30.0
+# Locust's ``quit`` event carries no environment: the one ``init`` gave is kept here.
+_ENVIRONMENT: list[Any] = []
 events: Any = _locust_events  # locust's EventHook is untyped
 
 # Imported here, in the main thread, because the loop thread would otherwise import them
@@ -50,6 +59,10 @@ def _raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _remember_environment(environment: Any, **_: Any) -> None:
+    _ENVIRONMENT[:] = [environment]
+
+
 def _on_parser(parser: Any) -> None:
     add_arguments(parser)
 
@@ -72,6 +85,9 @@ def _on_init(environment: Any, **_: Any) -> None:
         if isinstance(runner, WorkerRunner)
         else "local"
     )
+    if role == "worker" and getattr(options, "processes", None):
+        # A load process forked by --processes stops (gracefully) when its master ends.
+        die_with_parent()
     _quiet_client_loggers()
     _raise_open_file_limit()
     restore_thread_primitives()
@@ -86,12 +102,15 @@ def _on_init(environment: Any, **_: Any) -> None:
             profile=profile,
             keepalive_s=float(getattr(options, "client_keepalive", 4.0)),
             count_with=getattr(options, "count_connections", "stream"),
+            timeout_s=float(getattr(options, "client_timeout", 10.0)),
         )
     )
     if role != "worker" and getattr(options, "aegis_progress", False):
         gevent.spawn(_print_progress, environment)
     if role != "master":
         gevent.spawn(_sample_usage, environment)
+    if out:
+        gevent.spawn(_write_checkpoints, environment)
 
 
 def _on_test_start(environment: Any, **_: Any) -> None:
@@ -106,26 +125,66 @@ def _on_test_stopping(environment: Any, **_: Any) -> None:
     runtime.sample(environment.runner.user_count)
 
 
-def _on_test_stop(environment: Any, **_: Any) -> None:
-    _runtime.current().stopped_at = time.time()
-
-
-def _on_quitting(environment: Any, **_: Any) -> None:
-    runtime = _runtime.current()
+def _part_extra(environment: Any, runtime: _runtime.ProcessRuntime) -> dict[str, Any]:
+    if runtime.role == "worker":
+        return {}
     options = environment.parsed_options
-    extra: dict[str, Any] = {}
-    if runtime.role != "worker":
-        extra = {
-            "host": environment.host,
-            "users_requested": getattr(options, "num_users", None),
-            "run_time_s": getattr(options, "run_time", None),
-            "profile": runtime.profile.name,
-        }
-    runtime.write_part(extra)
+    return {
+        "host": environment.host,
+        "users_requested": getattr(options, "num_users", None),
+        "run_time_s": getattr(options, "run_time", None),
+        "profile": runtime.profile.name,
+    }
+
+
+def _on_test_stop(environment: Any, **_: Any) -> None:
+    """The users have stopped (signed out, clients released): write the final part once.
+
+    Locust fires this after its runner stopped every user, whether the run time ended,
+    a signal arrived (its ``shutdown()`` fires ``quitting`` first, then stops the users),
+    or the test was stopped by hand. A second stop racing the first (a signal during the
+    normal shutdown) waits here until the first one's users are really gone.
+    """
+    runtime = _runtime.current_or_none()
+    if runtime is None or runtime.final_written:
+        return
+    runner = environment.runner
+    deadline = time.monotonic() + USERS_GONE_TIMEOUT_S
+    while runner is not None and runner.user_count > 0 and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+    runtime.stopped_at = time.time()
+    runtime.write_part(_part_extra(environment, runtime), final=True)
+
+
+def _on_quit(exit_code: int = 0, **_: Any) -> None:
+    """Locust is exiting: write the part if no test ever stopped, then close the loop."""
+    runtime = _runtime.current_or_none()
+    if runtime is None:
+        return
+    environment = _ENVIRONMENT[0] if _ENVIRONMENT else None
+    if not runtime.final_written and environment is not None:
+        runtime.write_part(_part_extra(environment, runtime), final=True)
+    if environment is not None and getattr(environment.parsed_options, "csv_prefix", None):
+        # Locust's CSV writer rewrites its files once a second and is not asked for a
+        # last write before they close: without this pause the CSV misses the users'
+        # final calls (their sign-outs), and no longer agrees with summary.json.
+        gevent.sleep(CSV_SETTLE_S)
     if runtime.bridge is not None:
         # Whatever the strategy still holds (the shared client) is closed on the loop.
-        runtime.bridge.run(runtime.strategy.shutdown)
+        with contextlib.suppress(Exception):
+            runtime.bridge.run(runtime.strategy.shutdown)
     _runtime.uninstall()
+
+
+def _write_checkpoints(environment: Any) -> None:
+    """Write a checkpoint part every few seconds while a test runs (see ``write_part``)."""
+    while True:
+        gevent.sleep(CHECKPOINT_INTERVAL_S)
+        runtime = _runtime.current_or_none()
+        if runtime is None or runtime.final_written:
+            return
+        if runtime.started_at is not None:
+            runtime.write_part(_part_extra(environment, runtime), final=False)
 
 
 def _sample_usage(environment: Any) -> None:
@@ -158,9 +217,11 @@ def _print_progress(environment: Any) -> None:
 
 def register_listeners() -> None:
     """Hook the adapter into Locust's events (done once, on import of the adapter)."""
+    patch_csv_writer()
     events.init_command_line_parser.add_listener(_on_parser)
+    events.init.add_listener(_remember_environment)
     events.init.add_listener(_on_init)
     events.test_start.add_listener(_on_test_start)
     events.test_stopping.add_listener(_on_test_stopping)
     events.test_stop.add_listener(_on_test_stop)
-    events.quitting.add_listener(_on_quitting)
+    events.quit.add_listener(_on_quit)

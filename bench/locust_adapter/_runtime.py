@@ -11,6 +11,7 @@ import os
 import random
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ class ProcessRuntime:
     profile: Profile = AEGIS
     keepalive_s: float = 4.0
     count_with: str = "stream"
+    timeout_s: float = 10.0
     recorder: Recorder = field(default_factory=Recorder)
     prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     rng: random.Random = field(default_factory=random.Random)
@@ -48,6 +50,10 @@ class ProcessRuntime:
     _last_cpu: tuple[float, float] | None = None
     clients_built: int = 0
     clients_released: int = 0
+    # Users whose sign-in has not (yet) succeeded, and why their attempts failed.
+    users_without_session: int = 0
+    sign_in_failures: Counter[str] = field(default_factory=Counter)
+    final_written: bool = False
     started_at: float | None = None
     stopped_at: float | None = None
     _usernames: itertools.count[int] = field(default_factory=itertools.count)
@@ -63,6 +69,7 @@ class ProcessRuntime:
             context = self._contexts[base_url] = StrategyContext(
                 base_url,
                 make_inner_transport=pooled_transport_factory(self.keepalive_s),
+                timeout=self.timeout_s,
                 profile=self.profile,
                 count_with=self.count_with,
             )
@@ -82,13 +89,21 @@ class ProcessRuntime:
             self.cpu_percent.append(100.0 * (cpu - self._last_cpu[1]) / (now - self._last_cpu[0]))
         self._last_cpu = (now, cpu)
 
-    def write_part(self, extra: dict[str, Any]) -> None:
-        """Write this process's measurements to ``<out>/part-<role>-<pid>.json``."""
-        if self.out_dir is None:
+    def write_part(self, extra: dict[str, Any], *, final: bool) -> None:
+        """Write this process's measurements to ``<out>/part-<role>-<pid>.json``, atomically.
+
+        A checkpoint (``final=False``) is written every few seconds while the test runs,
+        so a process killed outright still leaves what it had measured; the final part,
+        written once after the users stopped, replaces it. Nothing is drained: each write
+        holds the whole run so far.
+        """
+        if self.out_dir is None or self.final_written:
             return
+        self.final_written = final
         part = {
             "role": self.role,
             "pid": os.getpid(),
+            "final": final,
             "strategy": self.strategy.name,
             "started_at": self.started_at,
             "stopped_at": self.stopped_at or time.time(),
@@ -98,13 +113,15 @@ class ProcessRuntime:
             "users_peak": self.users_peak,
             "clients_built": self.clients_built,
             "clients_released": self.clients_released,
+            "users_without_session": self.users_without_session,
+            "sign_in_failures": dict(self.sign_in_failures),
             "generator": {
                 "cpu_percent": [round(value, 1) for value in self.cpu_percent],
                 "loop_lag_ms": [
                     round(value, 2) for value in (self.bridge.lag_ms if self.bridge else [])
                 ],
             },
-            "recorder": self.recorder.drain(),
+            "recorder": self.recorder.snapshot(),
             **extra,
         }
         self.out_dir.mkdir(parents=True, exist_ok=True)

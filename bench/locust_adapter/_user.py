@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import gevent
 from locust import User
+from locust.exception import StopUser
+from locust.user.task import LOCUST_STATE_STOPPING
 
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
@@ -18,6 +23,10 @@ __all__ = ["APICallFailed", "AegisUser"]
 
 T = TypeVar("T")
 DEFAULT_PASSWORD = "bench-password"
+# A user whose sign-in fails waits this long before the next attempt, doubling up to the
+# cap (with jitter, so users that failed together do not retry together).
+SIGN_IN_BACKOFF_S = 0.5
+SIGN_IN_BACKOFF_MAX_S = 10.0
 
 
 class APICallFailed(Exception):
@@ -76,7 +85,38 @@ class AegisUser(User):
         self.session = MeasuredSession(
             client, self.username, self.password, self._pending.append, runtime.profile
         )
-        self.run_step(start_session)
+        self._sign_in_until_it_works()
+
+    def _sign_in_until_it_works(self) -> None:
+        """Register or sign in, retrying with backoff: no task runs without a session.
+
+        Slow backends (argon2, bcrypt) time out registrations under a fast ramp; a user
+        that carried on without a session would only fill the failure table with 401s.
+        Each failed attempt's reason is counted, and the user counts as without session
+        until an attempt succeeds (or the test stops it).
+        """
+        runtime, session = self._runtime, self.session
+        assert session is not None
+        attempt = 0
+        while not self.run_step(start_session):
+            if attempt == 0:
+                runtime.users_without_session += 1
+            runtime.sign_in_failures[session.last_failure or "no session"] += 1
+            delay = min(SIGN_IN_BACKOFF_MAX_S, SIGN_IN_BACKOFF_S * 2**attempt)
+            self._sleep_unless_stopping(delay * random.uniform(0.5, 1.0))
+            attempt += 1
+        if attempt:
+            runtime.users_without_session -= 1
+
+    def _sleep_unless_stopping(self, seconds: float) -> None:
+        """Sleep, but give up (``StopUser``) as soon as Locust asks this user to stop."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._state == LOCUST_STATE_STOPPING:
+                raise StopUser()
+            gevent.sleep(min(0.2, deadline - time.monotonic()))
+        if self._state == LOCUST_STATE_STOPPING:
+            raise StopUser()
 
     def on_stop(self) -> None:
         session, self.session = self.session, None

@@ -6,8 +6,10 @@ bare driver) sees its own values, whatever client object it happens to share.
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["ACTING_USER", "CURRENT_CALL", "CallRecord"]
 
@@ -32,12 +34,21 @@ class CallRecord:
     tls_handshakes: int = 0
     # Names (never values) of the cookies the first exchange carried; None: not sent yet.
     cookie_names: tuple[str, ...] | None = None
+    # True once the call was checked for carrying its session cookie (lost-session check).
+    cookie_checked: bool = False
     # Identity comparisons made on this call's answer (the common case, kept as a count).
     identity_checks: int = 0
     # Rarer verdicts (leak, lost_session, replay_*, reconnected_session); None when none.
     verdicts: list[str] | None = None
     # Isolation findings worth showing (user names and endpoints, never tokens).
     findings: list[dict[str, str]] | None = None
+    # Set by the caller when the Cookie header the first exchange carried must be kept
+    # (the sign-out, whose cookie decides what a replay proves). In memory only: a
+    # session secret, never recorded, logged or written.
+    capture_cookies: bool = False
+    sent_cookies: bytes | None = None
+    # The last response, kept so a failed 2xx can be labelled (body not JSON, ...).
+    response: Any = None
 
     def verdict(self, name: str) -> None:
         """Note a verdict on this call."""
@@ -54,12 +65,32 @@ class CallRecord:
             self.findings.append(details)
 
     def failure_message(self) -> str:
-        """A short reason for a failed call: the last status or exception class."""
+        """A short reason for a failed call: what went wrong, never a secret.
+
+        An exception class (``ConnectError``), a body that broke off (``truncated body:
+        RemoteProtocolError``), a status (``HTTP 503``), or for a 2xx the client refused,
+        why (``HTTP 200, body not JSON``).
+        """
         if self.error is not None:
             return self.error
-        if self.status is not None:
-            return f"HTTP {self.status}"
-        return "no result"
+        if self.status is None:
+            return "no result"
+        if 200 <= self.status < 300:
+            return f"HTTP {self.status}, {_unusable_body(self.response)}"
+        return f"HTTP {self.status}"
+
+
+def _unusable_body(response: Any) -> str:
+    """Why a 2xx answer gave the caller no JSON (only asked for calls that failed)."""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return "body not JSON"
+    except Exception:  # no response kept, or its body was never read
+        return "no usable body"
+    if not isinstance(data, dict | list):
+        return "JSON neither object nor array"
+    return "answer refused by the client"
 
 
 ACTING_USER: ContextVar[str | None] = ContextVar("aegis_bench_acting_user", default=None)

@@ -83,6 +83,8 @@ class Recorder:
             counters["tls_handshakes"] += call.tls_handshakes
         if call.identity_checks:
             stats.verdicts["identity_checked"] += call.identity_checks
+        if call.cookie_checked:
+            stats.verdicts["cookie_checked"] += 1
         if not call.ok:
             counters["failures"] += 1
             stats.failure_reasons[call.failure_message()] += 1
@@ -120,9 +122,13 @@ class Recorder:
             for i, value in enumerate(values):
                 slot[i] += value
 
-    def drain(self) -> dict[str, Any]:
-        """Return everything recorded since the last drain as a snapshot, and forget it."""
-        snapshot = {
+    def snapshot(self) -> dict[str, Any]:
+        """Everything recorded so far as a plain snapshot; the recorder keeps it all.
+
+        Writing a snapshot never loses data: a process that writes a checkpoint and later
+        its final part writes the whole run both times (the final one replaces the other).
+        """
+        return {
             "endpoints": {
                 name: {
                     "histogram": stats.histogram.encode().decode("ascii"),
@@ -133,8 +139,12 @@ class Recorder:
                 for name, stats in self.endpoints.items()
             },
             "timeline": {str(second): values for second, values in self.timeline.items()},
-            "findings": self.findings,
+            "findings": list(self.findings),
         }
+
+    def drain(self) -> dict[str, Any]:
+        """Return everything recorded since the last drain as a snapshot, and forget it."""
+        snapshot = self.snapshot()
         self.endpoints = {}
         self.timeline = {}
         self.findings = []

@@ -1,25 +1,30 @@
 """An httpx transport wrapper that declares the acting user and counts what happens.
 
 It sits under any client (``APIClient``, a per-call ``httpx.AsyncClient``, a user's own)
-and fills the :class:`CallRecord` of the call in flight: status, bytes, exchanges, and
-the new TCP connections and TLS handshakes each exchange caused, counted one of two ways:
+and fills the :class:`CallRecord` of the call in flight: status, bytes, exchanges, why
+a body broke off, and the new TCP connections and TLS handshakes each exchange caused,
+counted one of two ways:
 
-- ``"stream"`` (default): httpcore's ``network_stream`` response extension names the
-  connection an exchange used; one this transport has never seen is a new connection
-  (and, on ``https``, a TLS handshake). About 1 µs per request.
-- ``"trace"``: httpcore's ``trace`` extension, whose ``connection.connect_tcp.started``
-  and ``connection.start_tls.started`` events fire only when a connection is opened.
-  Exact by construction, but httpcore then calls the hook about ten times per request
-  (measured: 15-45 µs of CPU per request, most of the instrumentation's cost).
+- ``"stream"`` (default): the connection pool's network backend is wrapped, so every
+  network stream it opens (``connect_tcp``) is counted for the call that opened it,
+  whether that exchange then succeeded or failed. Costs nothing on a reused connection.
+- ``"trace"``: httpcore's ``trace`` extension, whose ``connection.connect_tcp.complete``
+  and ``connection.start_tls.complete`` events fire only when a connection is opened.
+  Exact too, but httpcore then calls the hook about ten times per request (measured:
+  15-45 µs of CPU per request).
 
-Both count the same connections (``tests/test_measure.py`` holds them to it).
+Both count the same connections, failed exchanges included (``tests/test_measure.py``
+holds them to it). An inner transport without httpcore's pool (a user's own) falls back
+to spotting new ``network_stream`` objects on successful responses.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpcore
 import httpx
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
@@ -27,8 +32,8 @@ from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
 __all__ = ["ACTING_USER_HEADER", "InstrumentedTransport"]
 
 ACTING_USER_HEADER = "X-Bench-User"
-_CONNECT = "connection.connect_tcp.started"
-_TLS = "connection.start_tls.started"
+_CONNECT = "connection.connect_tcp.complete"
+_TLS = "connection.start_tls.complete"
 
 
 def _tracer(record: CallRecord) -> Any:
@@ -59,6 +64,81 @@ def _content_length(raw: list[tuple[bytes, bytes]]) -> int:
     return 0
 
 
+class _CountingBackend(httpcore.AsyncNetworkBackend):
+    """A network backend that counts each TCP connection it opens for the call in flight.
+
+    httpcore opens a pooled connection inside the request that needs it, so the call's
+    record (a contextvar) is the one to charge.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        record = CURRENT_CALL.get()
+        if record is not None:
+            record.new_connections += 1
+        return stream
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await self._inner.connect_unix_socket(
+            path, timeout=timeout, socket_options=socket_options
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _count_at_backend(transport: httpx.AsyncBaseTransport) -> bool:
+    """Wrap the network backend of httpx's default transport; False when it has none."""
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is None:
+        return False
+    if not isinstance(backend, _CountingBackend):
+        pool._network_backend = _CountingBackend(backend)  # type: ignore[union-attr]
+    return True
+
+
+async def _watch_body(stream: Any, record: CallRecord) -> AsyncIterator[bytes]:
+    """The response body as it arrives; a read that breaks off is labelled on the record."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    except Exception as exc:
+        record.error = f"truncated body: {type(exc).__name__}"
+        raise
+
+
+class _WatchedBody(httpx.AsyncByteStream):
+    __slots__ = ("_inner", "_record")
+
+    def __init__(self, inner: Any, record: CallRecord) -> None:
+        self._inner = inner
+        self._record = record
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _watch_body(self._inner, self._record)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class InstrumentedTransport(httpx.AsyncBaseTransport):
     """Wraps ``inner``: adds ``X-Bench-User`` from the task's context and records the call.
 
@@ -78,6 +158,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         self._inner = inner
         self._declare_user = declare_user
         self._trace = count_with == "trace"
+        self._at_backend = not self._trace and _count_at_backend(inner)
         self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -91,22 +172,32 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         if self._trace:
             request.extensions = {**request.extensions, "trace": _tracer(record)}
         if record.cookie_names is None:
-            record.cookie_names = _cookie_names(request.headers.raw)
+            raw = request.headers.raw
+            record.cookie_names = _cookie_names(raw)
+            if record.capture_cookies:
+                record.sent_cookies = b"; ".join(v for k, v in raw if k.lower() == b"cookie")
         record.http_requests += 1
+        opened_before = record.new_connections
         try:
             response = await self._inner.handle_async_request(request)
         except Exception as exc:
             record.error = type(exc).__name__
             raise
+        finally:
+            if self._at_backend and request.url.scheme == "https":
+                record.tls_handshakes += record.new_connections - opened_before
         record.status = response.status_code
+        record.error = None  # a retry that got an answer supersedes an earlier failure
+        record.response = response
         record.response_bytes += _content_length(response.headers.raw)
-        if not self._trace:
+        if not self._trace and not self._at_backend:
             stream = response.extensions.get("network_stream")
             if stream is not None and stream not in self._streams:
                 self._streams.add(stream)
                 record.new_connections += 1
                 if request.url.scheme == "https":
                     record.tls_handshakes += 1
+        response.stream = _WatchedBody(response.stream, record)
         return response
 
     async def aclose(self) -> None:

@@ -16,8 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import MAX_FINDINGS, Recorder
+from bench.profile import AEGIS, Profile
 
-__all__ = ["SCHEMA_VERSION", "build_summary", "load_parts", "versions"]
+__all__ = [
+    "ISOLATED",
+    "LEAK",
+    "NOT_CHECKED",
+    "SCHEMA_VERSION",
+    "build_summary",
+    "load_parts",
+    "versions",
+]
 
 SCHEMA_VERSION = 1
 _VERSIONED = ("httpx", "httpcore", "anyio", "locust", "uvloop", "gevent", "uvicorn", "starlette")
@@ -45,12 +54,76 @@ def load_parts(folder: Path) -> list[dict[str, Any]]:
     return parts
 
 
+# The outcomes of an isolation verdict: evidence of none, evidence of a leak, or none.
+ISOLATED, LEAK, NOT_CHECKED = "isolated", "leak", "not checked"
+
+
+def _checks(
+    verdicts: Counter[str], oracle: dict[str, Any] | None, connections: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Each isolation check: how many times it ran, and how many times it failed."""
+    return {
+        "identity_client": {"ran": verdicts["identity_checked"], "failed": verdicts["leak"]},
+        "session_cookie": {"ran": verdicts["cookie_checked"], "failed": verdicts["lost_session"]},
+        "sign_out_cookie": {
+            "ran": verdicts["sign_out_checked"],
+            "failed": verdicts["foreign_session"],
+        },
+        "replay": {
+            "ran": verdicts["replay_refused"] + verdicts["replay_accepted"],
+            "failed": verdicts["replay_accepted"],
+            "skipped": {
+                "sign_out_failed": verdicts["replay_skipped_sign_out_failed"],
+                "foreign_session": verdicts["replay_skipped_foreign_session"],
+            },
+        },
+        "identity_server": {
+            "ran": oracle.get("checked") if oracle else None,
+            "failed": oracle.get("mismatches") if oracle else None,
+        },
+        "connections_server": {
+            "ran": connections.get("accepted") if oracle else None,
+            "failed": connections.get("multi_user") if oracle else None,
+        },
+    }
+
+
+def _not_checked_reason(verdicts: Counter[str], requests: int, identity: tuple[str, str]) -> str:
+    """Why no identity comparison ran, as specifically as the counters allow."""
+    route, field = identity
+    if verdicts["identity_field_missing"]:
+        return (
+            f"0 identity checks: {route} answered no field '{field}' "
+            f"({verdicts['identity_field_missing']:,} times): set identity_field in the profile"
+        )
+    if verdicts["identity_not_object"]:
+        return (
+            f"0 identity checks: {route} answered something other than a JSON object "
+            f"({verdicts['identity_not_object']:,} times): is 'identity' the identity route?"
+        )
+    if requests == 0:
+        return "0 identity checks: no call completed"
+    return f"0 identity checks: no identity answer from {route} and no owned records"
+
+
 def _isolation(
-    verdicts: Counter[str], findings: list[dict[str, str]], server: dict[str, Any] | None
+    verdicts: Counter[str],
+    findings: list[dict[str, str]],
+    server: dict[str, Any] | None,
+    *,
+    server_state: str,
+    oracle_expected: bool,
+    requests: int,
+    identity: tuple[str, str],
 ) -> dict[str, Any]:
-    """Leaks judged from both sides; ``failed`` is what makes a run exit non-zero."""
-    oracle = (server or {}).get("oracle")
-    connections = (server or {}).get("connections", {})
+    """Isolation judged from both sides, with one of three verdicts.
+
+    ``leak`` when any check failed (with examples), ``not checked`` when there is no
+    evidence either way (no identity comparison ran, or the target's oracle was
+    expected but saw only part of the run or could not be read), else ``isolated``.
+    """
+    oracle = (server or {}).get("oracle") if server_state == "available" else None
+    connections = (server or {}).get("connections", {}) if oracle else {}
     server_leaks = oracle.get("mismatches") if oracle else None
     examples = list(findings)
     for example in (oracle or {}).get("examples", [])[: max(0, MAX_FINDINGS - len(examples))]:
@@ -62,25 +135,54 @@ def _isolation(
                 "got": str(example.get("session_user")),
             }
         )
-    section = {
+    checks = _checks(verdicts, oracle, connections)
+    section: dict[str, Any] = {
+        "verdict": ISOLATED,
+        "reason": "",
         "checked": verdicts["identity_checked"],
+        "checks": checks,
         "client_side_leaks": verdicts["leak"],
         "server_side_leaks": server_leaks,
         "shared_connections": connections.get("multi_user") if oracle else None,
+        "foreign_sessions": verdicts["foreign_session"],
         "lost_sessions": verdicts["lost_session"],
         "lost_sessions_server": oracle.get("no_cookie") if oracle else None,
-        "replay_checked": verdicts["replay_refused"] + verdicts["replay_accepted"],
+        "replay_checked": checks["replay"]["ran"],
         "replay_accepted": verdicts["replay_accepted"],
-        "server_oracle": "available" if oracle else "unavailable",
+        "replay_skipped": sum(checks["replay"]["skipped"].values()),
+        "unjudged_answers": {
+            name: verdicts[name]
+            for name in ("identity_field_missing", "identity_not_object", "owner_field_missing")
+        },
+        "server_oracle": server_state if oracle_expected or oracle else "unavailable",
         "crosswired_by_target": (server or {}).get("faults", {}).get("crosswired"),
         "examples": examples,
     }
-    section["failed"] = bool(
-        section["client_side_leaks"]
-        or section["server_side_leaks"]
-        or section["shared_connections"]
-        or section["replay_accepted"]
-    )
+    leaks = {
+        "client-side leaks": section["client_side_leaks"],
+        "server-side leaks": section["server_side_leaks"],
+        "shared connections": section["shared_connections"],
+        "replays accepted (the backend kept a revoked session)": section["replay_accepted"],
+        "foreign sessions (a client carried someone else's session)": section["foreign_sessions"],
+    }
+    found = {name: count for name, count in leaks.items() if count}
+    if found:
+        section["verdict"] = LEAK
+        section["reason"] = ", ".join(f"{count:,} {name}" for name, count in found.items())
+    elif not section["checked"]:
+        section["verdict"] = NOT_CHECKED
+        section["reason"] = _not_checked_reason(verdicts, requests, identity)
+    elif oracle_expected and not oracle:
+        section["verdict"] = NOT_CHECKED
+        section["reason"] = f"the target's server-side oracle {server_state}"
+    else:
+        server_side = (
+            f", {checks['identity_server']['ran']:,} server-side checks"
+            if oracle
+            else "; client side only: the target has no server-side oracle"
+        )
+        section["reason"] = f"{section['checked']:,} identity checks{server_side}, none failed"
+    section["failed"] = section["verdict"] == LEAK
     return section
 
 
@@ -138,11 +240,32 @@ def build_summary(
     target: str,
     server: dict[str, Any] | None,
     time_wait_after: int | None = None,
+    server_state: str | None = None,
+    oracle_expected: bool = False,
+    profile: Profile = AEGIS,
+    partial_reasons: list[str] | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
-    """Merge the parts into the summary dict; also return the merged recorder."""
+    """Merge the parts into the summary dict; also return the merged recorder.
+
+    ``server`` is the target's ``/_bench/stats`` (None for backends without one), and
+    ``server_state`` says how reading it went (``available``, ``unavailable``, ``no
+    answer: ...``, ``malformed answer: ...``, ``restarted ...``). ``oracle_expected``:
+    the target had an oracle when the run began, so its absence now is missing evidence.
+    A part a process left as a checkpoint (killed before its final write) makes the
+    summary partial, and so does a run without a single completed call.
+    """
     recorder = Recorder()
     for part in parts:
         recorder.merge(part.get("recorder", {}))
+    reasons = list(partial_reasons or [])
+    unfinished = [p for p in parts if p.get("final") is False]
+    if unfinished:
+        reasons.append(
+            f"{len(unfinished)} load process(es) stopped before their final write: "
+            "their figures end at their last checkpoint"
+        )
+    if server_state is None:
+        server_state = "available" if server else "unavailable"
     load_parts_ = [p for p in parts if p.get("role") != "master"]
     total = recorder.total()
     counters = total.counters
@@ -156,7 +279,14 @@ def build_summary(
     rss_growth = sum(max(0, p.get("rss_peak", 0) - p.get("rss_at_start", 0)) for p in load_parts_)
     histogram = total.histogram
     has_latency = histogram.get_total_count() > 0
-    server_connections = (server or {}).get("connections", {})
+    server_connections = (
+        (server or {}).get("connections", {}) if server_state == "available" else {}
+    )
+    if requests == 0:
+        reasons.append("no call completed: see locust.log and target.log in the run folder")
+    sign_in_failures: Counter[str] = Counter()
+    for part in load_parts_:
+        sign_in_failures.update(part.get("sign_in_failures", {}))
 
     summary: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
@@ -167,7 +297,8 @@ def build_summary(
         "target": target,
         "duration_s": round(duration_s, 3),
         "duration_requested_s": duration_requested_s,
-        "partial": partial,
+        "partial": bool(partial or reasons),
+        "partial_reasons": reasons,
         "requests": requests,
         "http_requests": counters["http_requests"],
         "failures": failures,
@@ -187,8 +318,20 @@ def build_summary(
         "client_rss_kib_per_session": (
             round(rss_growth / users_peak / 1024, 1) if users_peak else None
         ),
+        "users_without_session": {
+            "count": sum(int(p.get("users_without_session", 0)) for p in load_parts_),
+            "sign_in_failures": dict(sign_in_failures.most_common()),
+        },
         "generator": _generator(load_parts_),
-        "isolation": _isolation(total.verdicts, recorder.findings, server),
+        "isolation": _isolation(
+            total.verdicts,
+            recorder.findings,
+            server,
+            server_state=server_state,
+            oracle_expected=oracle_expected,
+            requests=requests,
+            identity=(profile.identity, profile.identity_field),
+        ),
         "connections": {
             "client_opened": counters["new_connections"],
             "server_accepted": server_connections.get("accepted"),

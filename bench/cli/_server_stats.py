@@ -1,0 +1,70 @@
+"""Reading the reference backend's instruments (``/_bench/...``), and saying how it went.
+
+The server-side verdict rests on what this returns, so every way of not getting the
+counters is told apart: a backend without them (``unavailable``: not the reference
+backend), one that did not answer in time (``no answer: ReadTimeout``), and one whose
+answer lacks what the summary reads (``malformed answer: ...``). Never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+__all__ = ["ServerStats", "server_stats"]
+
+STATS_TIMEOUT_S = 10.0
+# What the summary reads from ``/_bench/stats``: section -> integer fields.
+_REQUIRED = {
+    "oracle": ("declared", "checked", "mismatches", "no_cookie"),
+    "connections": ("accepted", "multi_user", "users_multi_connection"),
+}
+
+
+@dataclass(frozen=True)
+class ServerStats:
+    """The answer (None unless usable) and a state: ``available`` or why not."""
+
+    data: dict[str, Any] | None
+    state: str
+
+
+def _problem(data: Any) -> str | None:
+    """What a stats answer lacks, or None when the summary can read it."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    for section, fields in _REQUIRED.items():
+        values = data.get(section)
+        if not isinstance(values, dict):
+            return f"no '{section}' object"
+        for name in fields:
+            value = values.get(name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                return f"'{section}.{name}' is not a count"
+    return None
+
+
+def server_stats(host: str, path: str, method: str = "GET") -> ServerStats:
+    """Call one admin route of the target; the parsed answer and how the call went."""
+    try:
+        with httpx.Client(
+            base_url=host, timeout=STATS_TIMEOUT_S, trust_env=False, verify=False
+        ) as client:
+            response = client.request(method, path)
+    except httpx.HTTPError as exc:
+        return ServerStats(None, f"no answer: {type(exc).__name__}")
+    if response.status_code in (404, 405):
+        return ServerStats(None, "unavailable")
+    if not response.is_success:
+        return ServerStats(None, f"no answer: HTTP {response.status_code}")
+    try:
+        data = response.json()
+    except ValueError:
+        return ServerStats(None, f"malformed answer from {path}: not JSON")
+    if path.endswith("/stats"):
+        problem = _problem(data)
+        if problem is not None:
+            return ServerStats(None, f"malformed answer from {path}: {problem}")
+    return ServerStats(data if isinstance(data, dict) else None, "available")
