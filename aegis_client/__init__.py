@@ -3,7 +3,7 @@
 ``APIClient`` wraps one long-lived ``httpx.AsyncClient`` per session (its cookie jar
 carries the HttpOnly ``aegis_session`` cookie), returns parsed JSON or ``None``, and
 calls ``on_unauthorized`` on a 401 that one refresh-and-retry did not recover. The
-contract is ``shared/spec/api-client.md``. This package depends on httpx and anyio only.
+contract is ``aegis_client/README.md``. This package depends on httpx and anyio only.
 """
 
 from aegis_client._auth import is_authenticated, register, sign_in, sign_out

@@ -1,0 +1,139 @@
+"""The READMEs explain the repository from inside it: every path they name exists here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+READMES = ("README.md", "aegis_client/README.md", "bench/README.md", "results/README.md")
+
+# Top-level entries a backticked path may start with; anything else (`parts/`,
+# `pooled/`, `text/html`) is not a repository path.
+TOP_LEVEL = frozenset(
+    {"aegis_client", "bench", "scenarios", "results", "tests", ".ci", "pyproject.toml"}
+)
+# A repository path: name characters and slashes only. This leaves out placeholders
+# (`results/<timestamp>-<strategy>/`), globs (`locust_*.csv`), command lines, URLs and
+# `host:port`; absolute paths (`/proc/net/tcp`, `/api/v1/auth/me`) are excluded below.
+_PATH = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/?")
+_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Where the project's design documents used to live, outside any clone.
+_OUTSIDE_DOCS = ("shared/spec", "DESIGN.md")
+_SCANNED = ("aegis_client", "bench", "scenarios", "tests", ".ci")
+_SCANNED_FILES = ("pyproject.toml", *READMES)
+
+
+def _prose(readme: str) -> str:
+    """The README's text without fenced code blocks (examples, diagrams, sample output)."""
+    return _FENCE.sub("", (REPO / readme).read_text(encoding="utf-8"))
+
+
+def _link_targets(readme: str) -> list[str]:
+    """Relative link targets of the README, without #fragments (URLs and anchors left out)."""
+    text = _CODE_SPAN.sub("", _prose(readme))
+    targets = []
+    for target in _LINK.findall(text):
+        if target.startswith(("#", "http://", "https://", "mailto:")):
+            continue
+        targets.append(target.split("#", 1)[0])
+    return targets
+
+
+def _code_spans(readme: str) -> list[str]:
+    return _CODE_SPAN.findall(_prose(readme))
+
+
+def is_repository_path(token: str) -> bool:
+    """True when a backticked token names a file or folder of this repository."""
+    if "/" not in token or token.startswith(("/", "~", "..", "http")):
+        return False
+    if not _PATH.fullmatch(token):
+        return False
+    return token.split("/", 1)[0] in TOP_LEVEL
+
+
+def _inside_repository(path: Path) -> bool:
+    return path.resolve().is_relative_to(REPO)
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("bench/backend/", True),
+        ("scenarios/aegis_session.py", True),
+        ("bench/report/_pyperf.py", True),
+        (".ci/run", True),
+        ("results/<timestamp>-<strategy>/", False),
+        ("pyperf-<strategy>.json", False),
+        ("summary.json", False),
+        ("locust_*.csv", False),
+        ("parts/", False),
+        ("python -m bench.perf.bench_get -o results/get.json", False),
+        ("/proc/net/tcp", False),
+        ("/api/v1/auth/me", False),
+        ("../shared/spec/api-client.md", False),
+        ("https://example.org/bench/x", False),
+        ("~/bench/x", False),
+        ("bench/{a,b}.py", False),
+    ],
+)
+def test_only_repository_paths_look_like_paths(token: str, expected: bool) -> None:
+    """Placeholders, run outputs, command lines, absolute and URL paths are not checked."""
+    assert is_repository_path(token) is expected
+
+
+@pytest.mark.parametrize("readme", READMES)
+def test_relative_links_point_at_existing_files(readme: str) -> None:
+    """Every relative Markdown link resolves, from the README's folder, to a file or folder."""
+    folder = (REPO / readme).parent
+    missing = [t for t in _link_targets(readme) if not (folder / t).exists()]
+    assert missing == [], f"{readme} links to missing paths: {missing}"
+
+
+@pytest.mark.parametrize("readme", READMES)
+def test_relative_links_stay_inside_the_repository(readme: str) -> None:
+    """No relative Markdown link leaves the repository, which is all a clone has."""
+    folder = (REPO / readme).parent
+    outside = [t for t in _link_targets(readme) if not _inside_repository(folder / t)]
+    assert outside == [], f"{readme} links outside the repository: {outside}"
+
+
+@pytest.mark.parametrize("readme", READMES)
+def test_backticked_repository_paths_exist(readme: str) -> None:
+    """Every backticked repository path (`bench/backend/`, ...) names a file or folder here."""
+    paths = [t for t in _code_spans(readme) if is_repository_path(t)]
+    missing = [t for t in paths if not (REPO / t).exists()]
+    assert missing == [], f"{readme} names missing paths: {missing}"
+
+
+@pytest.mark.parametrize("readme", READMES)
+def test_backticked_paths_never_climb_out_of_the_repository(readme: str) -> None:
+    """No backticked path starts with or contains a `..` step."""
+    climbing = [t for t in _code_spans(readme) if ".." in re.split(r"[/\s]", t)]
+    assert climbing == [], f"{readme} names paths outside the repository: {climbing}"
+
+
+def _scanned_files() -> list[Path]:
+    files = [REPO / name for name in _SCANNED_FILES]
+    for folder in _SCANNED:
+        files += (
+            p for p in (REPO / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        )
+    return sorted({p for p in files if p.resolve() != Path(__file__).resolve()})
+
+
+def test_no_file_refers_to_documents_outside_the_repository() -> None:
+    """No code, test or README sends the reader to shared/spec or DESIGN.md."""
+    offenders = []
+    for path in _scanned_files():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        offenders += [f"{path.relative_to(REPO)}: {name}" for name in _OUTSIDE_DOCS if name in text]
+    assert offenders == [], f"references outside the repository: {offenders}"
