@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Recorder
+from bench.report import _format as fmt
 from bench.report._atomic import write_json_atomic, write_text_atomic
 from bench.report._pyperf import pyperf_path, write_pyperf_file
 
@@ -62,16 +63,18 @@ def _pyperf_table(paths: list[Path]) -> str:
 
 
 def _ci_text(ci: tuple[float, float, float] | None) -> str:
+    """``value [low, high]`` in ms, each printed as every latency is."""
     if ci is None:
-        return "n/a"
+        return fmt.NOT_AVAILABLE
     low, value, high = ci
-    return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+    return f"{fmt.ms(value)} [{fmt.ms(low)}, {fmt.ms(high)}]"
 
 
-def _per_request(value: float | int | None, requests: int, scale: float = 1.0) -> str:
+def _per_request(value: float | None, requests: int, scale: float = 1.0) -> float | None:
+    """``value * scale`` per request, or None when either is unknown."""
     if value is None or not requests:
-        return "n/a"
-    return f"{value * scale / requests:.4g}"
+        return None
+    return value * scale / requests
 
 
 def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, Any]]:
@@ -91,8 +94,8 @@ def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, 
         "# aegis-bench comparison",
         "",
         f"Strategies {', '.join(s['strategy'] for s, _ in runs)} with identical settings: "
-        f"{baseline['users']} users, {baseline['duration_requested_s']:g} s, target "
-        f"{baseline['target']}. Baseline: `{baseline['strategy']}`.",
+        f"{fmt.count(baseline['users'])} users, {fmt.seconds(baseline['duration_requested_s'])} "
+        f"s, target {baseline['target']}. Baseline: `{baseline['strategy']}`.",
         "",
         "## Isolation",
         "",
@@ -104,9 +107,10 @@ def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, 
         iso = summary["isolation"]
         verdict = "**LEAK**" if iso["failed"] else "isolated"
         lines.append(
-            f"| {summary['strategy']} | {verdict} | {iso['client_side_leaks']} | "
-            f"{iso['server_side_leaks']} | {iso['shared_connections']} | "
-            f"{iso['replay_accepted']} | {iso['lost_sessions']} | {iso['checked']} |"
+            f"| {summary['strategy']} | {verdict} | {fmt.count(iso['client_side_leaks'])} | "
+            f"{fmt.count(iso['server_side_leaks'])} | {fmt.count(iso['shared_connections'])} | "
+            f"{fmt.count(iso['replay_accepted'])} | {fmt.count(iso['lost_sessions'])} | "
+            f"{fmt.count(iso['checked'])} |"
         )
     lines += [
         "",
@@ -120,12 +124,14 @@ def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, 
     for summary, recorder in runs:
         connections = summary["connections"]
         server_cpu = (summary.get("server") or {}).get("cpu_s")
+        tls = connections.get("tls_handshakes")
         lines.append(
-            f"| {summary['strategy']} | {summary['throughput_rps']:,.0f} | "
-            f"{ratios[summary['strategy']]} | {connections['per_request']} | "
-            f"{_per_request(connections.get('tls_handshakes'), summary['requests'])} | "
-            f"{summary['client_cpu_us_per_request']} | "
-            f"{_per_request(server_cpu, summary['requests'], 1e6)} | "
+            f"| {summary['strategy']} | {fmt.rate(summary['throughput_rps'])} | "
+            f"{fmt.ratio(ratios[summary['strategy']])} | "
+            f"{fmt.per_request(connections['per_request'])} | "
+            f"{fmt.per_request(_per_request(tls, summary['requests']))} | "
+            f"{fmt.us(summary['client_cpu_us_per_request'])} | "
+            f"{fmt.us(_per_request(server_cpu, summary['requests'], 1e6))} | "
             f"{_ci_text(percentile_ci_ms(recorder, 0.5))} | "
             f"{_ci_text(percentile_ci_ms(recorder, 0.99))} | "
             f"{'yes' if summary['generator']['saturated'] else 'no'} |"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from bench._toml import load_toml
+from bench.report import _format as fmt
 from bench.report._atomic import write_text_atomic
 
 __all__ = [
@@ -21,6 +23,15 @@ __all__ = [
 
 # The deliberate leak: its leaks prove the checks work and never break the gate.
 NEGATIVE_CONTROL = "shared"
+
+# How each threshold's limit and observed value print, by the check name before any "[".
+_SHOWN: dict[str, Callable[[float | None], str]] = {
+    "max-leaks": fmt.count,
+    "max-error-rate": fmt.percent,
+    "max-p99-ms": fmt.ms,
+    "max-conns-per-request": fmt.per_request,
+    "min-speedup": fmt.ratio,
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,13 @@ class Check:
     observed: float | None
     passed: bool
     message: str
+
+    def shown(self, value: float | None) -> str:
+        """``value`` (this check's limit or observation) printed as its quantity is."""
+        show = _SHOWN.get(self.name.split("[", 1)[0])
+        if show is None:
+            return fmt.NOT_AVAILABLE if value is None else str(value)
+        return show(value)
 
 
 def load_thresholds(path: Path) -> Thresholds:
@@ -79,29 +97,28 @@ def evaluate(thresholds: Thresholds, runs: dict[str, dict[str, Any]]) -> list[Ch
     leaks = sum(_leaks(s) for name, s in runs.items() if name != NEGATIVE_CONTROL)
     checks.append(
         Check("max-leaks", thresholds.max_leaks, leaks, leaks <= thresholds.max_leaks,
-              f"{leaks} leaks (client, server, shared connections, accepted replays)")
+              f"{fmt.count(leaks)} leaks (client, server, shared connections, accepted replays)")
     )  # fmt: skip
     for name, summary in runs.items():
         if thresholds.max_error_rate is not None:
             rate = float(summary["error_rate"])
             checks.append(
                 Check(f"max-error-rate[{name}]", thresholds.max_error_rate, rate,
-                      rate <= thresholds.max_error_rate, f"{name}: error rate {rate:.4%}")
+                      rate <= thresholds.max_error_rate, f"{name}: error rate {fmt.percent(rate)}")
             )  # fmt: skip
         if thresholds.max_p99_ms is not None:
             p99 = summary["latency_ms"]["p99"]
             ok = p99 is not None and p99 <= thresholds.max_p99_ms
             checks.append(
-                Check(
-                    f"max-p99-ms[{name}]", thresholds.max_p99_ms, p99, ok, f"{name}: p99 {p99} ms"
-                )
-            )
+                Check(f"max-p99-ms[{name}]", thresholds.max_p99_ms, p99, ok,
+                      f"{name}: p99 {fmt.ms(p99)} ms")
+            )  # fmt: skip
     if thresholds.max_conns_per_request is not None and "pooled" in runs:
         per_request = runs["pooled"]["connections"]["per_request"]
         ok = per_request is not None and per_request <= thresholds.max_conns_per_request
         checks.append(
             Check("max-conns-per-request[pooled]", thresholds.max_conns_per_request, per_request,
-                  ok, f"pooled: {per_request} connections per request")
+                  ok, f"pooled: {fmt.per_request(per_request)} connections per request")
         )  # fmt: skip
     if thresholds.min_speedup is not None:
         pooled, per_call = runs.get("pooled"), runs.get("per-call")
@@ -110,7 +127,7 @@ def evaluate(thresholds: Thresholds, runs: dict[str, dict[str, Any]]) -> list[Ch
             checks.append(
                 Check("min-speedup", thresholds.min_speedup, round(speedup, 3),
                       speedup >= thresholds.min_speedup,
-                      f"pooled/per-call throughput {speedup:.2f}x")
+                      f"pooled/per-call throughput {fmt.ratio(speedup)}x")
             )  # fmt: skip
         else:
             checks.append(
@@ -129,10 +146,9 @@ def write_junit(path: Path, checks: list[Check]) -> None:
     for check in checks:
         case = ET.SubElement(suite, "testcase", classname="aegis-bench.thresholds", name=check.name)
         if not check.passed:
-            failure = ET.SubElement(
-                case, "failure", message=f"{check.message} (limit {check.limit})"
-            )
-            failure.text = f"observed {check.observed}, limit {check.limit}"
+            limit = check.shown(check.limit)
+            failure = ET.SubElement(case, "failure", message=f"{check.message} (limit {limit})")
+            failure.text = f"observed {check.shown(check.observed)}, limit {limit}"
     write_text_atomic(path, ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n")
 
 
@@ -147,15 +163,16 @@ def write_gate_markdown(path: Path, checks: list[Check], runs: dict[str, dict[st
     ]
     for check in checks:
         lines.append(
-            f"| {check.name} | {check.limit} | {check.observed} | "
+            f"| {check.name} | {check.shown(check.limit)} | {check.shown(check.observed)} | "
             f"{'ok' if check.passed else '**broken**: ' + check.message} |"
         )
     lines += ["", "| strategy | throughput rps | p50 ms | p99 ms | conns / request | leaks |"]
     lines.append("|---|---|---|---|---|---|")
     for name, summary in runs.items():
         lines.append(
-            f"| {name} | {summary['throughput_rps']:,.0f} | {summary['latency_ms']['p50']} | "
-            f"{summary['latency_ms']['p99']} | {summary['connections']['per_request']} | "
-            f"{_leaks(summary)} |"
+            f"| {name} | {fmt.rate(summary['throughput_rps'])} | "
+            f"{fmt.ms(summary['latency_ms']['p50'])} | {fmt.ms(summary['latency_ms']['p99'])} | "
+            f"{fmt.per_request(summary['connections']['per_request'])} | "
+            f"{fmt.count(_leaks(summary))} |"
         )
     write_text_atomic(path, "\n".join(lines) + "\n")

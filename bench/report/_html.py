@@ -2,7 +2,8 @@
 
 Plotly draws three charts (latency CDF per strategy, connections opened per second,
 throughput per second); its JavaScript is embedded once, so the file needs no network.
-Isolation results come first, in red when a strategy leaked.
+Isolation results come first, in red when a strategy leaked, then the leak examples each
+run's ``summary.json`` keeps (user names and endpoints only, never tokens), then the charts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from bench.measure import Recorder
+from bench.report import _format as fmt
 from bench.report._atomic import write_text_atomic
 from bench.report._compare import load_run
 
@@ -53,17 +55,63 @@ def _headline(runs: list[tuple[dict[str, Any], Recorder]]) -> str:
         rows.append(
             "<tr>"
             f"<td>{html.escape(summary['strategy'])}</td>"
-            f"<td{style}>{'LEAK' if leak else 'isolated'} ({iso['client_side_leaks']} client, "
-            f"{iso['server_side_leaks']} server, {iso['replay_accepted']} replays)</td>"
-            f"<td>{summary['throughput_rps']:,.0f}</td><td>{latency['p50']}</td>"
-            f"<td>{latency['p99']}</td><td>{summary['connections']['per_request']}</td>"
-            f"<td>{summary['client_cpu_us_per_request']}</td>"
+            f"<td{style}>{'LEAK' if leak else 'isolated'} "
+            f"({fmt.count(iso['client_side_leaks'])} client, "
+            f"{fmt.count(iso['server_side_leaks'])} server, "
+            f"{fmt.count(iso['replay_accepted'])} replays)</td>"
+            f"<td>{fmt.rate(summary['throughput_rps'])}</td><td>{fmt.ms(latency['p50'])}</td>"
+            f"<td>{fmt.ms(latency['p99'])}</td>"
+            f"<td>{fmt.per_request(summary['connections']['per_request'])}</td>"
+            f"<td>{fmt.us(summary['client_cpu_us_per_request'])}</td>"
             "</tr>"
         )
     return (
         "<table><tr><th>strategy</th><th>isolation</th><th>throughput rps</th>"
         "<th>p50 ms</th><th>p99 ms</th><th>connections / request</th>"
         "<th>client CPU µs / request</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+# The columns every example has; any other key an example holds follows them.
+_EXAMPLE_COLUMNS = ("kind", "endpoint", "user", "got")
+
+
+def _example_columns(examples: list[dict[str, Any]]) -> list[str]:
+    """The fixed columns, then every other key in the order the examples first use it."""
+    columns = list(_EXAMPLE_COLUMNS)
+    for example in examples:
+        columns += [key for key in example if key not in columns]
+    return columns
+
+
+def _cell(value: object) -> str:
+    """One escaped table cell; a missing value is left empty."""
+    return f"<td>{html.escape('' if value is None else str(value))}</td>"
+
+
+def _evidence_table(strategy: str, examples: list[dict[str, Any]]) -> str:
+    """One run's examples as a table captioned with its strategy, every value escaped."""
+    columns = _example_columns(examples)
+    head = "".join(f"<th>{html.escape(column)}</th>" for column in columns)
+    body = "".join(
+        "<tr>" + "".join(_cell(example.get(column)) for column in columns) + "</tr>"
+        for example in examples
+    )
+    return f"<table><caption>{html.escape(strategy)}</caption><tr>{head}</tr>{body}</table>"
+
+
+def _evidence(runs: list[tuple[dict[str, Any], Recorder]]) -> str:
+    """The "Isolation evidence" section: a table per run with examples, or nothing."""
+    tables = [
+        _evidence_table(summary["strategy"], examples)
+        for summary, _ in runs
+        if (examples := summary["isolation"].get("examples"))
+    ]
+    if not tables:
+        return ""
+    return (
+        "<h2>Isolation evidence</h2><p>The examples each run kept; the counts above count "
+        "every case.</p>" + "".join(tables)
     )
 
 
@@ -88,8 +136,13 @@ def write_report_html(out_dir: Path, run_dirs: list[Path]) -> Path:
     page = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>aegis-bench report</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px}</style></head><body>"
-        "<h1>aegis-bench report</h1>" + _headline(runs) + charts + "</body></html>"
+        "td,th{border:1px solid #ccc;padding:4px 8px}caption{font-weight:bold;text-align:left}"
+        "</style></head><body>"
+        "<h1>aegis-bench report</h1>"
+        + _headline(runs)
+        + _evidence(runs)
+        + charts
+        + "</body></html>"
     )
     path = out_dir / "report.html"
     write_text_atomic(path, page)
