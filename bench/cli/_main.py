@@ -270,7 +270,7 @@ def _ready(args: argparse.Namespace, target: Target) -> Target:
 
 
 def _prepare(args: argparse.Namespace, default_name: str) -> Path:
-    from bench.locust_adapter._options import ThinkTime
+    from bench.think_time import ThinkTime
 
     if args.spawn_rate is None:
         args.spawn_rate = max(1.0, args.users / 5.0)

@@ -114,6 +114,18 @@ class RunSettings:
                 raise UsageError(str(exc)) from None
         if self.out.exists() and any((self.out / "parts").glob("part-*.json")):
             raise UsageError(f"{self.out} already holds a run: choose another --out folder")
+        most = max(4, 4 * (os.cpu_count() or 1))
+        if self.processes > most:
+            raise UsageError(
+                f"--processes {self.processes} is far more than this machine's "
+                f"{os.cpu_count()} cores can run (at most {most}): each load process needs "
+                "a core's share; use about one per core"
+            )
+        if self.users < self.processes:
+            raise UsageError(
+                f"--users {self.users} cannot be spread over --processes {self.processes}: "
+                "give at least one user per load process"
+            )
         check_open_files(self.users, self.processes, embedded_target=self.host is None)
 
 

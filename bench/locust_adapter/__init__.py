@@ -13,9 +13,9 @@ if "trio" not in sys.modules:
     sys.modules["trio"] = None  # type: ignore[assignment]
 
 from bench.locust_adapter._bridge import LoopBridge
-from bench.locust_adapter._options import ThinkTime
 from bench.locust_adapter._plugin import register_listeners
 from bench.locust_adapter._user import AegisUser, APICallFailed
+from bench.think_time import ThinkTime
 
 __all__ = ["APICallFailed", "AegisUser", "LoopBridge", "ThinkTime"]
 

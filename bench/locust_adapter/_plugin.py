@@ -18,10 +18,11 @@ from bench._lifeline import die_with_parent
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._csv import patch_csv_writer
-from bench.locust_adapter._options import ThinkTime, add_arguments
+from bench.locust_adapter._options import add_arguments
 from bench.locust_adapter._unpatch import restore_thread_primitives
 from bench.profile import AEGIS, load_profile
 from bench.strategies import UnknownStrategyError, create_strategy
+from bench.think_time import ThinkTime
 
 __all__ = ["PROGRESS_INTERVAL_S", "register_listeners"]
 

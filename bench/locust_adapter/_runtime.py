@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.locust_adapter._bridge import LoopBridge
-from bench.locust_adapter._options import ThinkTime
 from bench.measure import Recorder, cpu_seconds, rss_bytes
 from bench.profile import AEGIS, Profile
 from bench.report import write_json_atomic
 from bench.strategies import ClientStrategy, StrategyContext, pooled_transport_factory
+from bench.think_time import ThinkTime
 
 __all__ = ["ProcessRuntime", "current", "current_or_none", "install", "uninstall"]
 

@@ -51,6 +51,8 @@ def percentile_ci_ms(recorder: Recorder, quantile: float) -> tuple[float, float,
 
 
 def _pyperf_table(paths: list[Path]) -> str:
+    if len(paths) < 2:
+        return "Fewer than two runs have latencies (a run without a completed call has none).\n"
     result = subprocess.run(
         [sys.executable, "-m", "pyperf", "compare_to", *map(str, paths), "--table"],
         capture_output=True,
@@ -82,8 +84,11 @@ def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, 
     runs = [load_run(run_dir) for run_dir in run_dirs]
     paths = []
     for run_dir, (summary, _) in zip(run_dirs, runs, strict=True):
-        path = pyperf_path(run_dir, summary["strategy"])
-        paths.append(path if path.is_file() else write_pyperf_file(run_dir))
+        path: Path | None = pyperf_path(run_dir, summary["strategy"])
+        if path is None or not path.is_file():
+            path = write_pyperf_file(run_dir)
+        if path is not None:  # a run without a completed call has no pyperf file
+            paths.append(path)
     baseline = runs[0][0]
     base_rps = baseline["throughput_rps"] or 0.0
     ratios = {
@@ -105,7 +110,8 @@ def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, 
     ]
     for summary, _ in runs:
         iso = summary["isolation"]
-        verdict = "**LEAK**" if iso["failed"] else "isolated"
+        verdict = fmt.verdict(iso)
+        verdict = verdict if verdict == "isolated" else f"**{verdict}**: {iso['reason']}"
         lines.append(
             f"| {summary['strategy']} | {verdict} | {fmt.count(iso['client_side_leaks'])} | "
             f"{fmt.count(iso['server_side_leaks'])} | {fmt.count(iso['shared_connections'])} | "

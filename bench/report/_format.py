@@ -25,6 +25,7 @@ Units stay in column headers and labels, not in the figures.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 __all__ = [
     "NOT_AVAILABLE",
@@ -37,6 +38,7 @@ __all__ = [
     "ratio",
     "seconds",
     "us",
+    "verdict",
 ]
 
 NOT_AVAILABLE = "n/a"
@@ -109,3 +111,9 @@ def ratio(x: float | None) -> str:
 def percent(x: float | None) -> str:
     """A fraction as percent, three significant digits: ``0.000123`` -> ``0.0123%``."""
     return NOT_AVAILABLE if x is None else _significant(x * 100) + "%"
+
+
+def verdict(isolation: dict[str, Any]) -> str:
+    """An isolation section's verdict as every output shows it: loud unless ``isolated``."""
+    outcome = str(isolation.get("verdict", "not checked"))
+    return outcome if outcome == "isolated" else outcome.upper()

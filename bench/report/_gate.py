@@ -27,6 +27,7 @@ NEGATIVE_CONTROL = "shared"
 # How each threshold's limit and observed value print, by the check name before any "[".
 _SHOWN: dict[str, Callable[[float | None], str]] = {
     "max-leaks": fmt.count,
+    "isolation-checked": fmt.count,
     "max-error-rate": fmt.percent,
     "max-p99-ms": fmt.ms,
     "max-conns-per-request": fmt.per_request,
@@ -87,6 +88,7 @@ def _leaks(summary: dict[str, Any]) -> int:
             "server_side_leaks",
             "shared_connections",
             "replay_accepted",
+            "foreign_sessions",
         )
     )
 
@@ -97,9 +99,18 @@ def evaluate(thresholds: Thresholds, runs: dict[str, dict[str, Any]]) -> list[Ch
     leaks = sum(_leaks(s) for name, s in runs.items() if name != NEGATIVE_CONTROL)
     checks.append(
         Check("max-leaks", thresholds.max_leaks, leaks, leaks <= thresholds.max_leaks,
-              f"{fmt.count(leaks)} leaks (client, server, shared connections, accepted replays)")
+              f"{fmt.count(leaks)} leaks (client, server, shared connections, accepted "
+              "replays, foreign sessions)")
     )  # fmt: skip
     for name, summary in runs.items():
+        if name != NEGATIVE_CONTROL:
+            # No evidence is never a pass: a run that checked nothing fails the gate.
+            iso = summary["isolation"]
+            checks.append(
+                Check(f"isolation-checked[{name}]", 1, iso["checked"],
+                      iso["verdict"] != "not checked", f"{name}: isolation {iso['verdict']}: "
+                      f"{iso['reason']}")
+            )  # fmt: skip
         if thresholds.max_error_rate is not None:
             rate = float(summary["error_rate"])
             checks.append(

@@ -49,16 +49,13 @@ def _headline(runs: list[tuple[dict[str, Any], Recorder]]) -> str:
     rows = []
     for summary, _ in runs:
         iso = summary["isolation"]
-        leak = iso["failed"]
-        style = ' style="color:#b00020;font-weight:bold"' if leak else ""
+        shown = fmt.verdict(iso)
+        style = ' style="color:#b00020;font-weight:bold"' if shown != "isolated" else ""
         latency = summary["latency_ms"]
         rows.append(
             "<tr>"
             f"<td>{html.escape(summary['strategy'])}</td>"
-            f"<td{style}>{'LEAK' if leak else 'isolated'} "
-            f"({fmt.count(iso['client_side_leaks'])} client, "
-            f"{fmt.count(iso['server_side_leaks'])} server, "
-            f"{fmt.count(iso['replay_accepted'])} replays)</td>"
+            f"<td{style}>{shown} ({html.escape(iso['reason'])})</td>"
             f"<td>{fmt.rate(summary['throughput_rps'])}</td><td>{fmt.ms(latency['p50'])}</td>"
             f"<td>{fmt.ms(latency['p99'])}</td>"
             f"<td>{fmt.per_request(summary['connections']['per_request'])}</td>"

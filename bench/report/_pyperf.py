@@ -54,8 +54,12 @@ def _benchmark_name(endpoint: str) -> str:
     return re.sub(r"\s+", "_", endpoint.strip())
 
 
-def write_pyperf_file(run_dir: Path, count: int = VALUES_PER_BENCHMARK) -> Path:
-    """Write ``pyperf-<strategy>.json`` from the run's ``latency.json`` and ``summary.json``."""
+def write_pyperf_file(run_dir: Path, count: int = VALUES_PER_BENCHMARK) -> Path | None:
+    """Write ``pyperf-<strategy>.json`` from the run's ``latency.json`` and ``summary.json``.
+
+    A run without a single completed call has no latency to give pyperf (whose values
+    must be > 0): no file is written, None is returned, and summary.json says why.
+    """
     summary: dict[str, Any] = json.loads((run_dir / "summary.json").read_text())
     recorder = Recorder()
     recorder.merge(json.loads((run_dir / "latency.json").read_text()))
@@ -82,6 +86,8 @@ def write_pyperf_file(run_dir: Path, count: int = VALUES_PER_BENCHMARK) -> Path:
             collect_metadata=False,
         )
         benchmarks.append(pyperf.Benchmark([run]))
+    if not benchmarks:
+        return None
     path = pyperf_path(run_dir, summary["strategy"])
     pyperf.BenchmarkSuite(benchmarks).dump(str(path), replace=True)
     return path

@@ -17,7 +17,7 @@ def _yes_no(flag: object) -> str:
 def print_table(summaries: list[dict[str, Any]]) -> None:
     """The short result table: one column per run, every figure printed by ``_format``."""
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
-        ("ISOLATION", lambda s: "LEAK" if s["isolation"]["failed"] else "ok"),
+        ("ISOLATION", lambda s: fmt.verdict(s["isolation"])),
         ("client-side leaks", lambda s: fmt.count(s["isolation"]["client_side_leaks"])),
         ("server-side leaks", lambda s: fmt.count(s["isolation"]["server_side_leaks"])),
         ("shared connections", lambda s: fmt.count(s["isolation"]["shared_connections"])),
