@@ -21,6 +21,8 @@ from bench.cli._args import (
     check_out_folder,
     duration,
     loopback_address,
+    non_negative_int,
+    port_number,
     positive_float,
     positive_int,
     target_url,
@@ -154,7 +156,9 @@ def _add_strategies_option(parser: argparse.ArgumentParser) -> None:
 
 def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--thresholds", type=Path, default=None, help="TOML file of thresholds")
-    parser.add_argument("--max-leaks", type=int, default=None, help="allowed leaks (0)")
+    parser.add_argument(
+        "--max-leaks", type=non_negative_int, default=None, help="allowed leaks (0)"
+    )
     parser.add_argument("--max-error-rate", type=_fraction, default=None)
     parser.add_argument("--max-p99-ms", type=positive_float, default=None)
     parser.add_argument(
@@ -177,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--bind", type=loopback_address, default="127.0.0.1", help="loopback address to listen on"
     )
-    serve.add_argument("--port", type=int, default=8000, help="TCP port, 0 for any (8000)")
+    serve.add_argument("--port", type=port_number, default=8000, help="TCP port, 0 for any (8000)")
     _add_target_options(serve)
 
     run = commands.add_parser("run", help="one headless load run, written to a results folder")
@@ -450,7 +454,15 @@ def _serve(args: argparse.Namespace) -> int:
         session_ttl_s=args.session_ttl,
         refresh_window_s=args.refresh_window,
     )
-    serve(config, ready=lambda url: print(f"aegis-bench: reference backend on {url}", flush=True))
+    try:
+        serve(
+            config, ready=lambda url: print(f"aegis-bench: reference backend on {url}", flush=True)
+        )
+    except OSError as exc:  # the port is taken, or not ours to bind
+        raise UsageError(
+            f"cannot listen on {args.bind}:{args.port}: {exc.strerror or exc}: "
+            "choose another --port (0 picks a free one)"
+        ) from None
     return EXIT_OK
 
 
