@@ -47,7 +47,11 @@ def fastapi_users_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # uvicorn still waiting on hashing requests
+            server.kill()
+            server.wait(timeout=20)
 
 
 def test_profile_run_against_fastapi_users(fastapi_users_backend: str, tmp_path: Path) -> None:
@@ -74,3 +78,27 @@ def test_profile_run_against_fastapi_users(fastapi_users_backend: str, tmp_path:
     assert isolation["client_side_leaks"] == 0
     assert "no server-side oracle" in result.stdout
     assert summary["connections"]["client_opened"] >= 4
+
+
+def test_slow_sign_ins_are_retried_and_reported(fastapi_users_backend: str, tmp_path: Path) -> None:
+    """Sign-ins that time out are retried with backoff; no user browses without a session."""
+    out = tmp_path / "run"
+    # 40 argon2 registrations at once on a 1 s client timeout: many time out (the lone
+    # preflight user, hashing alone, does not).
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--host", fastapi_users_backend,
+         "--profile", str(PROFILE), "--users", "40", "--spawn-rate", "40",
+         "--timeout", "1", "--duration", "8s", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )  # fmt: skip
+    assert (out / "summary.json").is_file(), result.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    failures = summary["users_without_session"]["sign_in_failures"]
+    assert any("ReadTimeout" in reason for reason in failures), result.stdout[-2000:]
+    assert "failed sign-ins" in result.stdout
+    # Users without a session ran no task: no protected call went out unauthenticated.
+    me = summary["endpoints"].get("GET /users/me", {"failure_reasons": {}})
+    assert "HTTP 401" not in me["failure_reasons"]
+    assert summary["isolation"]["lost_sessions"] == 0
