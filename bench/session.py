@@ -207,7 +207,9 @@ class MeasuredSession:
             CURRENT_CALL.reset(token)
         record.ok = result is not None
         if result is None:
-            self.last_failure = f"{method} {endpoint}: {record.failure_message()}"
+            # Labelled now, while the response is still at hand (it is dropped below).
+            record.error = record.failure_message()
+            self.last_failure = f"{method} {endpoint}: {record.error}"
         self._count_connections(record)
         if self.signed_in and endpoint in self._protected:
             self._judge_cookie(record)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,27 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         timeout=60,
         cwd=cwd,
     )
+
+
+# Files each usage-error case finds in its folder ({tmp}): a file in --out's way, bad
+# profiles and a bad thresholds file. Whatever else appears there, the tool created.
+FILES = {
+    "file": "not a folder\n",
+    "no-identity-field.toml": (
+        'cookie_name = "sid"\nsign_in = "/login"\nregister = "/register"\n'
+        'sign_out = "/logout"\nrefresh = ""\nidentity = "/me"\n'
+    ),
+    "unknown-key.toml": 'identity = "/me"\ncolour = "red"\n',
+    "template-nope.toml": (
+        'cookie_name = "sid"\nsign_in = "/login"\nregister = "/register"\n'
+        'sign_out = "/logout"\nrefresh = ""\nidentity = "/me"\nidentity_field = "name"\n'
+        'username_template = "{name}-{nope}"\n'
+    ),
+    "thresholds.toml": "max_leaks = 0\ncolour = 1\n",
+}
+LOAD_COMMANDS = ("run", "compare", "ci")
+# A usage error is found before anything starts: the preflight of a dead --host included.
+USAGE_ERROR_WITHIN_S = 10.0
 
 
 @pytest.mark.parametrize(
@@ -38,6 +61,28 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         (["run", "--crosswire-rate", "2"], "between 0 and 1"),
         (["serve", "--bind", "10.0.0.1"], "not a loopback address"),
         (["fly"], "invalid choice"),
+        (["run", "--out", "{tmp}/file"], "is a file: give a folder"),
+        (["run", "--out", "/proc/aegis-x"], "is under /proc, a kernel file system"),
+        (["run", "--out", "{tmp}/file/sub"], "is a file, so the folder cannot be made"),
+        pytest.param(
+            ["run", "--processes", "64"],
+            "is far more than this machine's",
+            marks=pytest.mark.skipif(
+                4 * (os.cpu_count() or 1) >= 64, reason="64 processes fit this machine's cores"
+            ),
+        ),
+        (["run", "--users", "1", "--processes", "2"], "cannot be spread over --processes 2"),
+        (["run", "--timeout", "0"], "'0' must be greater than zero"),
+        (["run", "--profile", "{tmp}/absent.toml"], "cannot read profile"),
+        (["run", "--profile", "{tmp}/no-identity-field.toml"], "missing identity_field"),
+        (["run", "--profile", "{tmp}/unknown-key.toml"], "unknown profile keys colour"),
+        (["run", "--profile", "{tmp}/template-nope.toml"], "names the unknown field 'nope'"),
+        (["serve", "--port", "70000"], "is not a TCP port"),
+        (["ci", "--max-leaks", "-1"], "must be 0 or more"),
+        (["compare", "--strategies", "pooled"], "give two or more different strategies"),
+        (["run", "--count-connections", "sometimes"], "invalid choice: 'sometimes'"),
+        (["run", "--host", "http://127.0.0.1:1"], "does not answer"),
+        (["ci", "--thresholds", "{tmp}/thresholds.toml"], "unknown thresholds keys colour"),
     ],
     ids=[
         "zero-users",
@@ -54,17 +99,45 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         "crosswire-out-of-range",
         "non-loopback-bind",
         "unknown-command",
+        "out-is-a-file",
+        "out-under-proc",
+        "out-under-a-file",
+        "processes-beyond-cores",
+        "fewer-users-than-processes",
+        "zero-timeout",
+        "profile-missing-file",
+        "profile-without-identity-field",
+        "profile-unknown-key",
+        "profile-template-unknown-field",
+        "port-out-of-range",
+        "negative-max-leaks",
+        "one-strategy-to-compare",
+        "unknown-counting-mode",
+        "dead-host-preflight",
+        "thresholds-unknown-key",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(
     args: list[str], expected: str, tmp_path: Path
 ) -> None:
-    """Each bad option exits 2 and names the problem without a traceback."""
-    result = run_cli(*args, "--out", str(tmp_path / "out")) if args[0] == "run" else run_cli(*args)
-    assert result.returncode == 2
+    """Each bad option exits 2 and names the problem in one line, creating nothing."""
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    before = sorted(tmp_path.rglob("*"))
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    if args[0] in LOAD_COMMANDS and "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    started = time.monotonic()
+    result = run_cli(*args, cwd=tmp_path)  # a default results/ folder would land here
+    elapsed = time.monotonic() - started
+    assert result.returncode == 2, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("aegis-bench")
+    assert len([line for line in result.stderr.splitlines() if "error:" in line]) == 1
     assert not (tmp_path / "out").exists()
+    assert sorted(tmp_path.rglob("*")) == before
+    assert elapsed < USAGE_ERROR_WITHIN_S
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,15 @@ def test_no_file_refers_to_documents_outside_the_repository() -> None:
             continue
         offenders += [f"{path.relative_to(REPO)}: {name}" for name in _OUTSIDE_DOCS if name in text]
     assert offenders == [], f"references outside the repository: {offenders}"
+
+
+def test_importing_the_cli_imports_no_locust() -> None:
+    """The CLI process stays unpatched: importing it loads neither Locust nor gevent."""
+    code = (
+        "import sys; import bench.cli._main, bench.cli._run, bench.preflight, bench.report; "
+        "print('locust' in sys.modules or 'gevent' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
