@@ -80,18 +80,21 @@ async def _check(session: MeasuredSession, base_url: str) -> None:
         )
     if not isinstance(answer, dict):
         raise PreflightError(
-            f"GET {profile.identity} answered a JSON {type(answer).__name__}, not an object: "
-            "set identity in the profile to the route that says who is signed in"
+            f"isolation not checked: GET {profile.identity} answered a JSON "
+            f"{type(answer).__name__}, not an object: set identity in the profile to the "
+            "route that says who is signed in"
         )
     if answer.get(profile.identity_field) is None:
         raise PreflightError(
-            f"GET {profile.identity} answered no field '{profile.identity_field}' (fields: "
-            f"{', '.join(sorted(answer)) or 'none'}): set identity_field in the profile"
+            f"isolation not checked: GET {profile.identity} answered no field "
+            f"'{profile.identity_field}' (fields: {', '.join(sorted(answer)) or 'none'}): "
+            "set identity_field in the profile"
         )
     if answer[profile.identity_field] != name:
         raise PreflightError(
-            f"GET {profile.identity} names '{answer[profile.identity_field]}', not the "
-            f"signed-in user '{name}': check identity_field and username_template"
+            f"isolation not checked: GET {profile.identity} names "
+            f"'{answer[profile.identity_field]}', not the signed-in user '{name}': check "
+            "identity_field and username_template"
         )
     for data in profile.data:
         if await session.get(data.route) is None:

@@ -64,7 +64,7 @@ def make_run(run_dir: Path, strategy: str, **isolation: Any) -> dict[str, Any]:
     for i in range(200):
         recorder.record(
             CallRecord("GET", "/api/v1/auth/me", latency_s=(1 + i % 20) / 1000, ok=True,
-                       http_requests=1, new_connections=1 if i == 0 else 0)
+                       http_requests=1, new_connections=1 if i == 0 else 0, identity_checks=1)
         )  # fmt: skip
     recorded = recorder.drain()
     part = {"role": "local", "recorder": recorded, "started_at": 100.0,
@@ -99,6 +99,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
     """A leaking pooled run (with examples) and a clean per-call run, reported every way."""
     out = tmp_path_factory.mktemp("compare")
     leaky = make_run(out / "pooled", "pooled", client_side_leaks=LEAKS, failed=True,
+                     verdict="leak", reason="22,442 client-side leaks",
                      examples=EXAMPLES)  # fmt: skip
     clean = make_run(out / "per-call", "per-call", examples=[])
     run_dirs = [out / "pooled", out / "per-call"]
@@ -209,14 +210,14 @@ def test_terminal_separates_client_and_server_connections_alike(outputs: Outputs
 
 def test_terminal_table_starts_with_the_isolation_verdict(outputs: Outputs) -> None:
     """The first terminal row is ISOLATION with each run's verdict."""
-    assert outputs.terminal.splitlines()[0].split() == ["ISOLATION", "LEAK", "ok"]
+    assert outputs.terminal.splitlines()[0].split() == ["ISOLATION", "LEAK", "isolated"]
 
 
 def test_a_count_prints_the_same_in_every_output(outputs: Outputs) -> None:
     """A leak count prints 22,442 in the terminal, compare.md, report.html and ci.md."""
     assert terminal_row(outputs, "client-side leaks")[0] == "22,442"
-    assert "| pooled | **LEAK** | 22,442 |" in outputs.compare_md
-    assert ">LEAK (22,442 client, n/a server, 0 replays)<" in outputs.report_html
+    assert "| pooled | **LEAK**: 22,442 client-side leaks | 22,442 |" in outputs.compare_md
+    assert ">LEAK (22,442 client-side leaks)<" in outputs.report_html
     assert re.search(r"^\| pooled \|.*\| 22,442 \|$", outputs.ci_md, re.MULTILINE)
 
 

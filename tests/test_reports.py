@@ -123,14 +123,24 @@ def test_thresholds_file_rejects_unknown_keys(tmp_path: Path) -> None:
 def test_leaks_of_the_shared_control_do_not_break_the_gate() -> None:
     """The deliberately leaking shared strategy never counts against max-leaks."""
     leaky = {"client_side_leaks": 9, "server_side_leaks": 9, "shared_connections": 1,
-             "replay_accepted": 0}  # fmt: skip
-    clean = dict.fromkeys(leaky, 0)
+             "replay_accepted": 0, "checked": 50, "verdict": "leak", "reason": "leaks"}  # fmt: skip
+    clean = {**dict.fromkeys(leaky, 0), "checked": 50, "verdict": "isolated", "reason": ""}
     runs = {
         "pooled": {"isolation": clean, "error_rate": 0.0},
         "shared": {"isolation": leaky, "error_rate": 0.0},
     }
-    [check] = evaluate(Thresholds(), runs)
-    assert check.passed
+    leaks, *_ = evaluate(Thresholds(), runs)
+    assert leaks.passed
     runs["pooled"]["isolation"] = leaky
-    [check] = evaluate(Thresholds(), runs)
-    assert not check.passed
+    leaks, *_ = evaluate(Thresholds(), runs)
+    assert not leaks.passed
+
+
+def test_a_run_that_checked_nothing_fails_the_gate() -> None:
+    """A run whose isolation was not checked breaks the gate: no evidence is never a pass."""
+    unchecked = {"client_side_leaks": 0, "checked": 0, "verdict": "not checked",
+                 "reason": "0 identity checks: no call completed"}  # fmt: skip
+    checks = evaluate(Thresholds(), {"pooled": {"isolation": unchecked, "error_rate": 0.0}})
+    broken = [check for check in checks if not check.passed]
+    assert [check.name for check in broken] == ["isolation-checked[pooled]"]
+    assert "not checked" in broken[0].message

@@ -167,8 +167,12 @@ class TargetProcess:
                 if line.startswith(READY_PREFIX):
                     self.url = line[len(READY_PREFIX) :].strip()
                     return self
+        if self._child.poll() is None:
+            self._child.send_signal(signal.SIGTERM)
+            self._child.wait(timeout=STOP_TIMEOUT_S)
+        tail = self.log_tail()
         self.stop()
-        raise RuntimeError(f"the reference backend did not start: {self.log_tail() or 'no output'}")
+        raise RuntimeError(f"the reference backend did not start: {tail or 'no output'}")
 
     def log_tail(self, size: int = 2000) -> str:
         """The end of the target's log, for error messages."""
@@ -192,6 +196,8 @@ class TargetProcess:
                 child.wait()
         if child.stdout is not None and not child.stdout.closed:
             child.stdout.close()
+        if self._log is not None:
+            self._log.close()
 
     def __enter__(self) -> TargetProcess:
         return self.start()
@@ -203,8 +209,6 @@ class TargetProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-        if self._log is not None:
-            self._log.close()
 
     def _admin(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
         with httpx.Client(
