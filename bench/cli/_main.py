@@ -208,7 +208,6 @@ class Target:
     url: str
     env: Environment = ()  # extra environment for Locust (SSL_CERT_FILE)
     ca_file: str | None = None  # the throwaway CA of a --tls target
-    oracle_boot_id: str | None = None  # set by preflight_and_reset for the reference backend
 
 
 @contextlib.contextmanager
@@ -260,8 +259,7 @@ def _target(args: argparse.Namespace, out: Path) -> Iterator[Target]:
 
 
 def _ready(args: argparse.Namespace, target: Target) -> Target:
-    """Preflight the target with one throwaway user, then zero its counters."""
-    from bench.cli._run import reset_target
+    """The target, once a throwaway user has proved it and the profile work (preflight)."""
     from bench.preflight import PreflightError, preflight
     from bench.profile import AEGIS, load_profile
 
@@ -270,7 +268,7 @@ def _ready(args: argparse.Namespace, target: Target) -> Target:
         preflight(target.url, profile, timeout_s=args.timeout, ca_file=target.ca_file)
     except PreflightError as exc:
         raise UsageError(f"preflight: {exc}") from None
-    return Target(target.url, target.env, target.ca_file, reset_target(target.url))
+    return target
 
 
 def _prepare(args: argparse.Namespace, default_name: str) -> Path:
@@ -337,7 +335,7 @@ def _run(args: argparse.Namespace) -> int:
     settings.validate()
     with _target(args, out) as target:
         settings = RunSettings.from_args(args, strategy=args.strategy, out=out, env=target.env)
-        summary = execute_run(settings, target.url, oracle_boot_id=target.oracle_boot_id)
+        summary = execute_run(settings, target.url)
     _finish_run_folder(out)
     print_table([summary])
     print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
@@ -353,7 +351,7 @@ def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
     A stop request ends the strategy running then (its folder is complete, marked
     partial) and skips the rest.
     """
-    from bench.cli._run import RunSettings, execute_run, reset_target
+    from bench.cli._run import RunSettings, execute_run
 
     for strategy in args.strategies:
         RunSettings.from_args(args, strategy=strategy, out=out / strategy).validate()
@@ -366,11 +364,9 @@ def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
             settings = RunSettings.from_args(
                 args, strategy=strategy, out=out / strategy, env=target.env
             )
-            execute_run(settings, target.url, oracle_boot_id=target.oracle_boot_id)
+            execute_run(settings, target.url)
             _finish_run_folder(settings.out)
             run_dirs.append(settings.out)
-            if target.oracle_boot_id is not None:
-                reset_target(target.url)
     return run_dirs
 
 

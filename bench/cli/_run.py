@@ -29,7 +29,7 @@ from bench.profile import AEGIS, Profile, ProfileError, load_profile
 from bench.report import build_summary, load_parts, write_json_atomic
 from bench.strategies import strategy_names
 
-__all__ = ["LocustOutcome", "RunSettings", "default_scenario", "execute_run", "reset_target"]
+__all__ = ["LocustOutcome", "RunSettings", "default_scenario", "execute_run"]
 
 # Grace given to users to finish their task and sign out after the run time.
 STOP_TIMEOUT_S = 10
@@ -231,7 +231,7 @@ def _wait_for_parts(folder: Path, processes: int, timeout_s: float = PARTS_TIMEO
         time.sleep(0.2)
 
 
-def reset_target(host: str) -> str | None:
+def _reset_target(host: str) -> str | None:
     """Zero the reference backend's counters; its boot id, or None for other backends."""
     reading = server_stats(host, "/_bench/reset", method="POST")
     data = reading.data or {}
@@ -254,13 +254,14 @@ def _partial_reasons(
     return reasons
 
 
-def execute_run(settings: RunSettings, host: str, *, oracle_boot_id: str | None) -> dict[str, Any]:
-    """Run against ``host`` (already up and reset), write summary.json, and return it.
+def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
+    """Run against ``host`` (already up), write summary.json, and return it.
 
-    ``oracle_boot_id`` is the reference backend's boot id read when it was reset (None
-    for backends without the oracle); a different one at the end means the target
-    restarted during the run and its oracle saw only part of it.
+    The reference backend's counters are zeroed first, and its boot id noted: a
+    different one at the end means the target restarted during the run, so its oracle
+    saw only part of it (other backends have neither).
     """
+    oracle_boot_id = _reset_target(host)
     settings.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     established: list[int] = []
