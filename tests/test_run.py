@@ -186,3 +186,36 @@ def test_tls_run_verifies_against_the_throwaway_ca(tmp_path: Path) -> None:
     assert summary["target"].startswith("https://")
     assert summary["failures"] == 0
     assert summary["connections"]["tls_handshakes"] == summary["connections"]["client_opened"] == 5
+
+
+IDLE = textwrap.dedent(
+    """
+    from locust import User, constant, task
+
+    import bench.locust_adapter  # noqa: F401  (the tool's listeners write the parts)
+
+
+    class Idle(User):
+        wait_time = constant(0.5)
+
+        @task
+        def idle(self):
+            pass
+    """
+)
+
+
+def test_a_run_without_a_completed_call_writes_a_summary_that_says_so(tmp_path: Path) -> None:
+    """Zero calls: a valid partial summary giving the reason, not checked, exit 1, no traceback."""
+    scenario = tmp_path / "idle.py"
+    scenario.write_text(IDLE)
+    out = tmp_path / "run"
+    result, summary, _ = bench_run(out, "--scenario", str(scenario), "--users", "2")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert summary["requests"] == 0
+    assert summary["partial"] is True
+    assert any("no call completed" in reason for reason in summary["partial_reasons"])
+    assert summary["isolation"]["verdict"] == "not checked"
+    assert not (out / "pyperf-pooled.json").exists()
+    assert (out / "report.html").is_file()
