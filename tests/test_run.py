@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -219,3 +220,19 @@ def test_a_run_without_a_completed_call_writes_a_summary_that_says_so(tmp_path: 
     assert summary["isolation"]["verdict"] == "not checked"
     assert not (out / "pyperf-pooled.json").exists()
     assert (out / "report.html").is_file()
+
+
+def test_a_multi_process_run_stops_on_time_with_every_part_final(tmp_path: Path) -> None:
+    """--processes 2: every part is final, counts agree with Locust's, users stop in time."""
+    out = tmp_path / "run"
+    result, summary, _ = bench_run(out, "--users", "10", "--processes", "2")
+    assert result.returncode == 0, result.stderr
+    parts = [json.loads(path.read_text()) for path in (out / "parts").glob("part-*.json")]
+    assert sorted(part["role"] for part in parts) == ["master", "worker", "worker"]
+    assert all(part["final"] for part in parts)
+    assert summary["partial"] is False
+    assert summary["clients_left_open"] == 0
+    assert summary["duration_s"] < DURATION_S + 10  # run time + Locust's stop timeout
+    with (out / "locust_stats.csv").open() as stats:
+        [aggregated] = [row for row in csv.DictReader(stats) if row["Name"] == "Aggregated"]
+    assert summary["requests"] == int(aggregated["Request Count"])

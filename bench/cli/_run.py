@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
+
 from bench._lifeline import preexec_die_with_parent
 from bench.cli._args import UsageError, check_open_files
 from bench.cli._server_stats import server_stats
@@ -33,11 +35,18 @@ __all__ = ["LocustOutcome", "RunSettings", "default_scenario", "execute_run"]
 
 # Grace given to users to finish their task and sign out after the run time.
 STOP_TIMEOUT_S = 10
-# Beyond run time + stop timeout, Locust gets this long before it is asked to stop.
-EXTRA_WAIT_S = 60
-# Once asked to stop, Locust gets this long (its users' stop timeout, sign-outs, its own
-# reports) before its process group is killed.
-STOP_GRACE_S = STOP_TIMEOUT_S + 20
+
+
+def stop_grace_s(users: int) -> float:
+    """How long stopping may take: the users' stop timeout, then their sign-outs.
+
+    Beyond run time + stop timeout Locust gets this long before it is asked to stop,
+    and once asked (or once its master ended) this long again before its process group
+    is killed. Signing 15,000 users out on a saturated generator took over a minute.
+    """
+    return STOP_TIMEOUT_S + 20 + users / 100
+
+
 # How long the final part files may take to appear after Locust exited.
 PARTS_TIMEOUT_S = 10.0
 
@@ -182,19 +191,27 @@ def _run_locust(settings: RunSettings, host: str, established: list[int]) -> Loc
             start_new_session=True,
             preexec_fn=preexec_die_with_parent(),
         )
-        deadline = time.monotonic() + settings.duration_s + STOP_TIMEOUT_S + EXTRA_WAIT_S
+        grace = stop_grace_s(settings.users)
+        deadline = time.monotonic() + settings.duration_s + STOP_TIMEOUT_S + grace
         asked_to_stop_at: float | None = None
+        master_gone_at: float | None = None
         killed = False
-        while child.poll() is None:
+        # Locust's master can end before its forked load processes have stopped their
+        # users: the run is over only when the whole process group is gone.
+        while child.poll() is None or (not killed and _group_alive(child.pid)):
             now = time.monotonic()
-            if not killed and (
-                STOP.immediate
-                or (asked_to_stop_at is not None and now > asked_to_stop_at + STOP_GRACE_S)
-            ):
+            if master_gone_at is None and child.returncode is not None:
+                master_gone_at = now
+            overran = [t for t in (asked_to_stop_at, master_gone_at) if t is not None]
+            if not killed and (STOP.immediate or (overran and now > min(overran) + grace)):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)
                 killed = True
-            elif asked_to_stop_at is None and (STOP.requested or now > deadline):
+            elif (
+                asked_to_stop_at is None
+                and child.returncode is None
+                and (STOP.requested or now > deadline)
+            ):
                 child.send_signal(signal.SIGTERM)  # Locust's graceful shutdown (its handler)
                 asked_to_stop_at = now
             if port is not None and now >= next_sample:
@@ -205,6 +222,17 @@ def _run_locust(settings: RunSettings, host: str, established: list[int]) -> Loc
                     established.append(sockets // 2)
             time.sleep(0.1)
         return LocustOutcome(child.returncode, asked_to_stop_at is not None, killed)
+
+
+def _group_alive(pgid: int) -> bool:
+    """True while a live (not zombie) process of the process group ``pgid`` remains."""
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (OSError, psutil.Error):
+            continue
+    return False
 
 
 @dataclass(frozen=True)
@@ -245,6 +273,8 @@ def _partial_reasons(
     reasons = []
     if STOP.requested:
         reasons.append(f"stopped by {STOP.name} after {elapsed:.0f} s of {settings.duration_s:g} s")
+    if outcome.stopped and not STOP.requested:
+        reasons.append("Locust overran its run time and stop timeout and was asked to stop")
     if outcome.killed:
         reasons.append("Locust was killed (a second signal, or it overran its grace period)")
     if outcome.exit_code not in (0, 1) and not STOP.requested:

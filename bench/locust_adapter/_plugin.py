@@ -151,7 +151,13 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
         return
     runner = environment.runner
     deadline = time.monotonic() + USERS_GONE_TIMEOUT_S
-    while runner is not None and runner.user_count > 0 and time.monotonic() < deadline:
+    # A master runs no users: its user_count is its workers', who stop after it.
+    while (
+        runtime.role != "master"
+        and runner is not None
+        and runner.user_count > 0
+        and time.monotonic() < deadline
+    ):
         gevent.sleep(0.1)
     runtime.stopped_at = time.time()
     runtime.write_part(_part_extra(environment, runtime), final=True)
