@@ -14,9 +14,14 @@ __all__ = ["REDACTED", "install_cookie_redaction", "redact_cookies"]
 
 REDACTED = "<redacted>"
 
-# Matches the value half of a ``(b'set-cookie', b'...')`` or ``(b'cookie', b'...')``
-# header pair as httpcore's trace log renders it.
-_COOKIE_PAIR = re.compile(r"""(b?['"](?:set-)?cookie['"],\s*b?['"])[^'"]*""", re.IGNORECASE)
+# Matches a ``(b'set-cookie', b'...')`` or ``(b'cookie', b'...')`` header pair as
+# httpcore's trace log renders it (Python's repr of bytes): group 1 runs up to the value's
+# opening quote, group 4 is the value up to the matching closing quote. The value may
+# hold the other kind of quote, semicolons and backslash escapes (repr writes b"a'b"
+# and b'a\'b"c'), so it ends only at an unescaped quote of the kind that opened it.
+_COOKIE_PAIR = re.compile(
+    r"""(b?(['"])(?:set-)?cookie\2,\s*b?(['"]))((?:\\.|(?!\3)[^\\])*)""", re.IGNORECASE
+)
 
 # Filters on a logger only see records created by that logger (not by its children),
 # so each httpcore module logger gets its own.
@@ -31,7 +36,7 @@ _HTTPCORE_LOGGERS = (
 
 def redact_cookies(text: str) -> str:
     """Return ``text`` with every cookie header value replaced by ``<redacted>``."""
-    return _COOKIE_PAIR.sub(rf"\1{REDACTED}", text)
+    return _COOKIE_PAIR.sub(lambda match: match.group(1) + REDACTED, text)
 
 
 class _CookieRedactingFilter(logging.Filter):
