@@ -17,6 +17,7 @@ from bench.report import (
     CHART_TITLES,
     VALUES_PER_BENCHMARK,
     Thresholds,
+    build_summary,
     evaluate,
     load_thresholds,
 )
@@ -144,3 +145,14 @@ def test_a_run_that_checked_nothing_fails_the_gate() -> None:
     broken = [check for check in checks if not check.passed]
     assert [check.name for check in broken] == ["isolation-checked[pooled]"]
     assert "not checked" in broken[0].message
+
+
+def test_more_users_than_requested_is_noted() -> None:
+    """A run where Locust ran more users than asked for says so in summary notes."""
+    part = {"role": "worker", "users_peak": 19_250, "recorder": {}}
+    summary, _ = build_summary(
+        [part], strategy="pooled", users=15_000, duration_requested_s=150.0, partial=False,
+        target="http://127.0.0.1:1", server=None,
+    )  # fmt: skip
+    [note] = summary["notes"]
+    assert "19,250 users for 15,000 requested" in note

@@ -291,6 +291,8 @@ def _report_run(summary: dict[str, Any]) -> bool:
     name = summary["strategy"]
     for reason in summary["partial_reasons"]:
         print(f"note: {name}: partial: {reason}")
+    for note in summary["notes"]:
+        print(f"note: {name}: {note}")
     if isolation["verdict"] == "leak":
         print(f"ISOLATION FAILED ({name}): {isolation['reason']}:", file=sys.stderr)
         for example in isolation["examples"][:5]:

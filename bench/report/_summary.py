@@ -226,6 +226,18 @@ def _generator(load_parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {"saturated": bool(reasons), "reasons": reasons, "processes": processes}
 
 
+def _notes(users: int, users_peak: int) -> list[str]:
+    """Things a reader of the figures must know that are not failures."""
+    notes = []
+    if users_peak > users:
+        notes.append(
+            f"Locust ran up to {users_peak:,} users for {users:,} requested: its master "
+            "re-dispatched users after missing a load process's heartbeat (a saturated "
+            "generator; see locust.log), so more sessions ran than asked for"
+        )
+    return notes
+
+
 def _ms(microseconds: float) -> float:
     return round(microseconds / 1000.0, 3)
 
@@ -293,6 +305,7 @@ def build_summary(
         "strategy": strategy,
         "users": users,
         "users_peak": users_peak,
+        "notes": _notes(users, users_peak),
         "processes": len(load_parts_),
         "target": target,
         "duration_s": round(duration_s, 3),
