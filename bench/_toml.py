@@ -19,6 +19,8 @@ def load_toml(
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path} is not UTF-8 text: save the {what} as UTF-8 TOML") from None
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path} is not valid TOML: {exc}") from None
     unknown = sorted(set(raw) - set(known))

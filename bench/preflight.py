@@ -102,7 +102,12 @@ async def _check(session: MeasuredSession, base_url: str) -> None:
                 f"GET {data.route} failed for a signed-in user ({session.last_failure}): "
                 "fix or remove that [[data]] route in the profile"
             )
-    await session.sign_out()
+    if await session.sign_out() is None:
+        raise PreflightError(
+            f"the backend did not confirm signing out through {profile.sign_out} "
+            f"({session.last_failure or 'the sign-out carried no session cookie'}): set "
+            "sign_out in the profile; without it no replay can test revocation"
+        )
 
 
 async def _preflight(

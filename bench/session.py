@@ -21,9 +21,10 @@ without a single identity comparison is "not checked".
 Verdict names (counted per endpoint by the recorder): ``identity_checked``,
 ``cookie_checked``, ``leak``, ``lost_session``, ``foreign_session``, ``replay_refused``,
 ``replay_accepted``, ``replay_skipped_sign_out_failed``,
-``replay_skipped_foreign_session``, ``identity_field_missing``, ``identity_not_object``,
-``owner_field_missing``, and ``reconnected_session`` (the session opened its second
-connection: one per session that ever reconnected).
+``replay_skipped_foreign_session``, ``replay_skipped_no_cookie``,
+``identity_field_missing``, ``identity_not_object``, ``owner_field_missing``, and
+``reconnected_session`` (the session opened its second connection: one per session that
+ever reconnected).
 """
 
 from __future__ import annotations
@@ -154,9 +155,12 @@ class MeasuredSession:
             nonlocal replayable
             if old_cookie is None:
                 return
+            sent = self._sent_session_cookie(record)
             if result is None:
                 record.verdict("replay_skipped_sign_out_failed")
-            elif self._sent_session_cookie(record) != old_cookie:
+            elif sent is None:  # a lost session (judged as such), not someone else's
+                record.verdict("replay_skipped_no_cookie")
+            elif sent != old_cookie:
                 record.verdict("foreign_session")
                 record.verdict("replay_skipped_foreign_session")
                 record.finding(

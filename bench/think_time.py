@@ -6,6 +6,7 @@ importing Locust (which monkey-patches the process with gevent on import).
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ class ThinkTime:
                 f"think time {text!r} is not a number of seconds or a range such as 1-3"
             ) from None
         low, high = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"think time {text!r} must be finite seconds")
         if low < 0 or high < low:
             raise ValueError(f"think time {text!r} must be >= 0, and a range must be low-high")
         return cls(low, high)

@@ -38,6 +38,7 @@ FILES = {
         'username_template = "{name}-{nope}"\n'
     ),
     "thresholds.toml": "max_leaks = 0\ncolour = 1\n",
+    "latin1.toml": 'identity = "/m\u00e9"\n',  # written below as Latin-1, not UTF-8
 }
 LOAD_COMMANDS = ("run", "compare", "ci")
 # A usage error is found before anything starts: the preflight of a dead --host included.
@@ -83,6 +84,9 @@ USAGE_ERROR_WITHIN_S = 10.0
         (["run", "--count-connections", "sometimes"], "invalid choice: 'sometimes'"),
         (["run", "--host", "http://127.0.0.1:1"], "does not answer"),
         (["ci", "--thresholds", "{tmp}/thresholds.toml"], "unknown thresholds keys colour"),
+        (["run", "--profile", "{tmp}/latin1.toml"], "is not UTF-8 text"),
+        (["run", "--timeout", "inf"], "is not a finite number"),
+        (["run", "--think-time", "nan"], "must be finite seconds"),
     ],
     ids=[
         "zero-users",
@@ -115,6 +119,9 @@ USAGE_ERROR_WITHIN_S = 10.0
         "unknown-counting-mode",
         "dead-host-preflight",
         "thresholds-unknown-key",
+        "profile-not-utf8",
+        "infinite-timeout",
+        "nan-think-time",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(
@@ -122,7 +129,7 @@ def test_usage_error_exits_2_with_a_clear_message(
 ) -> None:
     """Each bad option exits 2 and names the problem in one line, creating nothing."""
     for name, text in FILES.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
+        (tmp_path / name).write_text(text, encoding="latin-1" if "latin1" in name else "utf-8")
     before = sorted(tmp_path.rglob("*"))
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     if args[0] in LOAD_COMMANDS and "--out" not in args:

@@ -79,8 +79,18 @@ def test_a_dead_target_does_not_answer() -> None:
             "answered a JSON list, not an object",
             "set identity in the profile",
         ),
+        (
+            {"sign_out": "/api/v1/auth/leave"},
+            "did not confirm signing out through /api/v1/auth/leave",
+            "set sign_out",
+        ),
     ],
-    ids=["wrong-identity-field", "wrong-cookie-name", "identity-and-data-swapped"],
+    ids=[
+        "wrong-identity-field",
+        "wrong-cookie-name",
+        "identity-and-data-swapped",
+        "wrong-sign-out",
+    ],
 )
 def test_a_profile_that_does_not_fit_names_the_problem(
     target: TargetProcess, tmp_path: Path, changes: dict[str, str], expected: str, hint: str

@@ -198,7 +198,7 @@ async def test_a_refused_sign_out_skips_the_replay() -> None:
     assert replay == {
         "ran": 0,
         "failed": 0,
-        "skipped": {"sign_out_failed": 1, "foreign_session": 0},
+        "skipped": {"sign_out_failed": 1, "foreign_session": 0, "no_cookie": 0},
     }
 
 
@@ -244,13 +244,16 @@ class SwapCookieOnSignOut(httpx.AsyncBaseTransport):
     cookie that is not the one this session's jar held.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, foreign: str) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, foreign: str | None) -> None:
         self._inner = inner
-        self._foreign = foreign
+        self._foreign = foreign  # None: the sign-out goes out with no cookie at all
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == LOGOUT:
-            request.headers["cookie"] = f"{COOKIE}={self._foreign}"
+            if self._foreign is None:
+                del request.headers["cookie"]
+            else:
+                request.headers["cookie"] = f"{COOKIE}={self._foreign}"
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -285,8 +288,37 @@ async def test_a_sign_out_carrying_another_session_is_a_foreign_session() -> Non
     isolation = summarize(records)
     assert isolation["verdict"] == "leak"
     assert isolation["foreign_sessions"] == 1
-    assert isolation["checks"]["replay"]["skipped"] == {"sign_out_failed": 0, "foreign_session": 1}
+    assert isolation["checks"]["replay"]["skipped"] == {
+        "sign_out_failed": 0,
+        "foreign_session": 1,
+        "no_cookie": 0,
+    }
     assert "cookie-of" not in json.dumps(isolation)  # no session secret in the summary
+
+
+async def test_a_sign_out_without_a_cookie_is_a_lost_session_not_a_foreign_one() -> None:
+    """A confirmed sign-out that carried no cookie is a lost session; no leak, no replay."""
+    backend = CookieBackend()
+
+    def lenient(request: httpx.Request) -> httpx.Response:  # many logouts 2xx regardless
+        if request.url.path == LOGOUT and "cookie" not in request.headers:
+            return httpx.Response(200, json={"signed_out": True})
+        return backend.handle(request)
+
+    measured = InstrumentedTransport(httpx.MockTransport(lenient))
+    client = APIClient(BASE, transport=SwapCookieOnSignOut(measured, None))
+    records: list[CallRecord] = []
+    session = MeasuredSession(client, "alice", "pw", records.append)
+    assert await start_session(session)
+    await end_session(session)
+    await client.aclose()
+    sign_out = next(record for record in records if record.endpoint == LOGOUT)
+    assert set(sign_out.verdicts or ()) >= {"lost_session", "replay_skipped_no_cookie"}
+    assert "foreign_session" not in (sign_out.verdicts or ())
+    assert REPLAY not in {record.method for record in records}
+    isolation = summarize(records)
+    assert isolation["foreign_sessions"] == 0
+    assert isolation["checks"]["replay"]["skipped"]["no_cookie"] == 1
 
 
 # -- failure labels ---------------------------------------------------------------------

@@ -167,9 +167,7 @@ class TargetProcess:
                 if line.startswith(READY_PREFIX):
                     self.url = line[len(READY_PREFIX) :].strip()
                     return self
-        if self._child.poll() is None:
-            self._child.send_signal(signal.SIGTERM)
-            self._child.wait(timeout=STOP_TIMEOUT_S)
+        self._end_child()
         tail = self.log_tail()
         self.stop()
         raise RuntimeError(f"the reference backend did not start: {tail or 'no output'}")
@@ -183,17 +181,23 @@ class TargetProcess:
         self._log.seek(max(0, self._log.tell() - size))
         return self._log.read().decode(errors="replace").strip()
 
+    def _end_child(self) -> None:
+        """SIGTERM the child, then SIGKILL after a bounded wait; only this child."""
+        child = self._child
+        if child is None or child.poll() is not None:
+            return
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
     def stop(self) -> None:
         child = self._child
         if child is None:
             return
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        self._end_child()
         if child.stdout is not None and not child.stdout.closed:
             child.stdout.close()
         if self._log is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import os
 import re
 import resource
@@ -84,6 +85,8 @@ def positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be greater than zero")
     return value
@@ -151,16 +154,21 @@ def check_out_folder(path: Path) -> None:
     existing parent of one to be made) this user may not write to is a usage error
     naming the folder.
     """
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path} is a file: give a folder (it is created if missing)")
-    real = Path(os.path.realpath(path))
-    for kernel in _KERNEL_FS:
-        if real == Path(kernel) or Path(kernel) in real.parents:
-            raise UsageError(
-                f"--out {path} is under {kernel}, a kernel file system: choose a folder on disk"
-            )
-    existing = next(folder for folder in (real, *real.parents) if folder.exists())
-    if not existing.is_dir():
-        raise UsageError(f"--out {path}: {existing} is a file, so the folder cannot be made")
+    try:
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"--out {path} is a file: give a folder (it is created if missing)")
+        real = Path(os.path.realpath(path))
+        for kernel in _KERNEL_FS:
+            if real == Path(kernel) or Path(kernel) in real.parents:
+                raise UsageError(
+                    f"--out {path} is under {kernel}, a kernel file system: choose a folder on disk"
+                )
+        existing = next(folder for folder in (real, *real.parents) if folder.exists())
+        if not existing.is_dir():
+            raise UsageError(f"--out {path}: {existing} is a file, so the folder cannot be made")
+    except OSError as exc:  # e.g. a parent this user may not enter
+        raise UsageError(
+            f"cannot write results to {path}: {exc.strerror or exc}: choose another --out"
+        ) from None
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write results to {path}: {existing} is not writable")

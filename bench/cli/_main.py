@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -32,10 +33,8 @@ from bench.cli._signals import STOP
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-TARGET_KEEPALIVE_S = 30.0
-Environment = tuple[
-    tuple[str, str], ...
-]  # the embedded target's default (TargetConfig.keep_alive_s)
+TARGET_KEEPALIVE_S = 30.0  # the embedded target's default (TargetConfig.keep_alive_s)
+Environment = tuple[tuple[str, str], ...]
 
 
 def _fraction(text: str) -> float:
@@ -43,7 +42,7 @@ def _fraction(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
+    if not 0.0 <= value <= 1.0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
     return value
 
@@ -336,8 +335,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
     settings.validate()
     with _target(args, out) as target:
-        settings = RunSettings.from_args(args, strategy=args.strategy, out=out, env=target.env)
-        summary = execute_run(settings, target.url)
+        summary = execute_run(dataclasses.replace(settings, env=target.env), target.url)
     _finish_run_folder(out)
     print_table([summary])
     print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
@@ -373,6 +371,7 @@ def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from bench.report import _format as fmt
     from bench.report import load_run, print_table, write_compare, write_report_html
 
     out = _prepare(args, "compare")
@@ -385,7 +384,7 @@ def _compare(args: argparse.Namespace) -> int:
     summaries = [load_run(run_dir)[0] for run_dir in run_dirs]
     print_table(summaries)
     failed = [_report_run(summary) for summary in summaries]
-    ratios = ", ".join(f"{k} {v}" for k, v in combined["throughput_ratio"].items())
+    ratios = ", ".join(f"{k} {fmt.ratio(v)}" for k, v in combined["throughput_ratio"].items())
     print(f"throughput ratio vs {combined['baseline']}: {ratios}")
     print(f"results: {out} ({compare_md.name}, {report.name})")
     if STOP.requested:
@@ -433,6 +432,8 @@ def _ci(args: argparse.Namespace) -> int:
     write_junit(out / "junit.xml", checks)
     write_gate_markdown(out / "ci.md", checks, runs)
     print_table(list(runs.values()))
+    for summary in runs.values():
+        _report_run(summary)  # its notes; the gate alone decides the exit code
     broken = [check for check in checks if not check.passed]
     for check in broken:
         print(f"THRESHOLD BROKEN: {check.name}: {check.message} (limit {check.limit})",
@@ -468,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aegis-bench`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"serve": _serve, "run": _run, "compare": _compare, "ci": _ci}
+    handlers = {"run": _run, "compare": _compare, "ci": _ci}
     try:
         if args.command == "serve":
             return _serve(args)

@@ -24,7 +24,7 @@ import psutil
 
 from bench._lifeline import preexec_die_with_parent
 from bench.cli._args import UsageError, check_open_files
-from bench.cli._server_stats import server_stats
+from bench.cli._server_stats import ServerStats, server_stats
 from bench.cli._signals import STOP
 from bench.measure import count_sockets
 from bench.profile import AEGIS, Profile, ProfileError, load_profile
@@ -259,18 +259,31 @@ def _wait_for_parts(folder: Path, processes: int, timeout_s: float = PARTS_TIMEO
         time.sleep(0.2)
 
 
-def _reset_target(host: str) -> str | None:
-    """Zero the reference backend's counters; its boot id, or None for other backends."""
-    reading = server_stats(host, "/_bench/reset", method="POST")
-    data = reading.data or {}
-    boot_id = data.get("boot_id")
-    return boot_id if isinstance(boot_id, str) else None
+def _oracle_state(reset: ServerStats, reading: ServerStats) -> tuple[str, bool]:
+    """How the target's oracle covered the run, and whether one was expected.
+
+    Expected when the target answered the reset before the run, or answers its stats
+    now: then a boot id that changed (a restart) or a reset that failed means its
+    counters cover only part of the run, which is no server-side evidence.
+    """
+    state = reading.state
+    expected = reset.state == "available" or reading.state == "available"
+    if reading.data is None:
+        return state, expected
+    boot_before = (reset.data or {}).get("boot_id")
+    if reset.data is None:
+        return f"not reset before the run ({reset.state}): its counters are not this run's", True
+    if reading.data.get("boot_id") != boot_before:
+        return "restarted during the run: its counters cover only the part after that", True
+    return state, expected
 
 
 def _partial_reasons(
-    settings: RunSettings, outcome: LocustOutcome, elapsed: float, parts: list[Any]
+    settings: RunSettings, outcome: LocustOutcome | None, elapsed: float, parts: list[Any]
 ) -> list[str]:
     reasons = []
+    if outcome is None:
+        return [f"stopped by {STOP.name} before the load started"]
     if STOP.requested:
         reasons.append(f"stopped by {STOP.name} after {elapsed:.0f} s of {settings.duration_s:g} s")
     if outcome.stopped and not STOP.requested:
@@ -287,22 +300,20 @@ def _partial_reasons(
 def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     """Run against ``host`` (already up), write summary.json, and return it.
 
-    The reference backend's counters are zeroed first, and its boot id noted: a
-    different one at the end means the target restarted during the run, so its oracle
-    saw only part of it (other backends have neither).
+    The reference backend's counters are zeroed first, and its boot id noted (see
+    ``_oracle_state``). A stop asked for before the load started starts none, and the
+    summary says so.
     """
-    oracle_boot_id = _reset_target(host)
+    reset = server_stats(host, "/_bench/reset", method="POST")
     settings.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     established: list[int] = []
-    outcome = _run_locust(settings, host, established)
+    outcome = None if STOP.requested else _run_locust(settings, host, established)
     elapsed = time.monotonic() - started
-    if not outcome.killed:
+    if outcome is not None and not outcome.killed:
         _wait_for_parts(settings.out / "parts", settings.processes)
     reading = server_stats(host, "/_bench/stats")
-    state = reading.state
-    if reading.data is not None and reading.data.get("boot_id") != oracle_boot_id:
-        state = "restarted during the run: its counters cover only the part after that"
+    state, oracle_expected = _oracle_state(reset, reading)
     time_wait = count_sockets(_port_of(host)) if _is_loopback(host) else None
     parts = load_parts(settings.out / "parts")
     summary, recorder = build_summary(
@@ -310,18 +321,18 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
         strategy=settings.strategy,
         users=settings.users,
         duration_requested_s=settings.duration_s,
-        partial=outcome.stopped or outcome.killed,
+        partial=outcome is None or outcome.stopped or outcome.killed,
         target=host,
         server=reading.data if state == "available" else None,
         server_state=state,
-        oracle_expected=oracle_boot_id is not None,
+        oracle_expected=oracle_expected,
         time_wait_after=time_wait,
         profile=settings.load_profile(),
         partial_reasons=_partial_reasons(settings, outcome, elapsed, parts),
     )
     summary["connections"]["os_established_peak"] = max(established) if established else None
     summary["profile"] = settings.profile.stem if settings.profile else "aegis"
-    summary["locust_exit_code"] = outcome.exit_code
+    summary["locust_exit_code"] = outcome.exit_code if outcome is not None else None
     summary["interrupted"] = STOP.requested
     summary["stopped_by"] = STOP.name
     write_json_atomic(settings.out / "latency.json", recorder.drain())

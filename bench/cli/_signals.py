@@ -11,8 +11,8 @@ after SIGINT, 143 after SIGTERM.
 
 from __future__ import annotations
 
+import os
 import signal
-import sys
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -45,13 +45,16 @@ class StopSignals:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received.append(signum)
         name = signal.Signals(signum).name
+        # os.write, not sys.stderr: the handler may interrupt a print to stderr, and a
+        # buffered writer entered again raises.
         if len(self.received) == 1:
-            sys.stderr.write(
+            os.write(
+                2,
                 f"aegis-bench: {name}: stopping the users and keeping what they measured "
-                "(send it again to stop at once)\n"
+                "(send it again to stop at once)\n".encode(),
             )
         elif len(self.received) == 2:
-            sys.stderr.write(f"aegis-bench: {name} again: stopping at once\n")
+            os.write(2, f"aegis-bench: {name} again: stopping at once\n".encode())
 
     @property
     def requested(self) -> bool:

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import gevent
+from gevent import GreenletExit
 from locust import User
-from locust.exception import StopUser
 from locust.user.task import LOCUST_STATE_STOPPING
 
 from bench.locust_adapter import _runtime
@@ -109,14 +109,19 @@ class AegisUser(User):
             runtime.users_without_session -= 1
 
     def _sleep_unless_stopping(self, seconds: float) -> None:
-        """Sleep, but give up (``StopUser``) as soon as Locust asks this user to stop."""
+        """Sleep, but give up as soon as Locust asks this user to stop.
+
+        Giving up raises ``GreenletExit``, which Locust's ``User.run`` treats as a stop
+        (``on_stop`` runs); ``StopUser`` from ``on_start`` would also log a traceback
+        per user.
+        """
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self._state == LOCUST_STATE_STOPPING:
-                raise StopUser()
+                raise GreenletExit()
             gevent.sleep(min(0.2, deadline - time.monotonic()))
         if self._state == LOCUST_STATE_STOPPING:
-            raise StopUser()
+            raise GreenletExit()
 
     def on_stop(self) -> None:
         session, self.session = self.session, None

@@ -105,8 +105,8 @@ def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, 
         "## Isolation",
         "",
         "| strategy | verdict | client-side leaks | server-side leaks | shared connections "
-        "| replays accepted | lost sessions | identity checks |",
-        "|---|---|---|---|---|---|---|---|",
+        "| replays accepted | foreign sessions | lost sessions | identity checks |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for summary, _ in runs:
         iso = summary["isolation"]
@@ -115,7 +115,8 @@ def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, 
         lines.append(
             f"| {summary['strategy']} | {verdict} | {fmt.count(iso['client_side_leaks'])} | "
             f"{fmt.count(iso['server_side_leaks'])} | {fmt.count(iso['shared_connections'])} | "
-            f"{fmt.count(iso['replay_accepted'])} | {fmt.count(iso['lost_sessions'])} | "
+            f"{fmt.count(iso['replay_accepted'])} | {fmt.count(iso.get('foreign_sessions'))} | "
+            f"{fmt.count(iso['lost_sessions'])} | "
             f"{fmt.count(iso['checked'])} |"
         )
     lines += [

@@ -75,6 +75,7 @@ def _checks(
             "skipped": {
                 "sign_out_failed": verdicts["replay_skipped_sign_out_failed"],
                 "foreign_session": verdicts["replay_skipped_foreign_session"],
+                "no_cookie": verdicts["replay_skipped_no_cookie"],
             },
         },
         "identity_server": {

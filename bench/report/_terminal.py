@@ -22,6 +22,7 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         ("server-side leaks", lambda s: fmt.count(s["isolation"]["server_side_leaks"])),
         ("shared connections", lambda s: fmt.count(s["isolation"]["shared_connections"])),
         ("replays accepted", lambda s: fmt.count(s["isolation"]["replay_accepted"])),
+        ("foreign sessions", lambda s: fmt.count(s["isolation"].get("foreign_sessions"))),
         ("lost sessions", lambda s: fmt.count(s["isolation"]["lost_sessions"])),
         ("identity checks", lambda s: fmt.count(s["isolation"]["checked"])),
         ("strategy", lambda s: s["strategy"]),
