@@ -7,9 +7,10 @@ import ipaddress
 import math
 import os
 import re
-import resource
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from bench.measure import raise_open_file_limit
 
 __all__ = [
     "UsageError",
@@ -123,9 +124,7 @@ def check_open_files(users: int, processes: int, *, embedded_target: bool) -> No
     runs, and the embedded target one per connection. httpx would otherwise report the
     exhaustion as a generic ConnectError halfway through the run.
     """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    hard = raise_open_file_limit()
     per_process = -(-users // processes) + FD_HEADROOM
     fits_per_process = max(0, (hard - FD_HEADROOM)) * processes
     if per_process > hard:

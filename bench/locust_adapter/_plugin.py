@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import resource
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._csv import patch_csv_writer
 from bench.locust_adapter._options import add_arguments
 from bench.locust_adapter._unpatch import restore_thread_primitives
+from bench.measure import raise_open_file_limit
 from bench.profile import AEGIS, load_profile
 from bench.strategies import UnknownStrategyError, create_strategy
 from bench.think_time import ThinkTime
@@ -54,12 +54,6 @@ def _quiet_client_loggers() -> None:
     logging.getLogger("aegis_client").setLevel(logging.ERROR)
 
 
-def _raise_open_file_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def _remember_environment(environment: Any, **_: Any) -> None:
     _ENVIRONMENT[:] = [environment]
 
@@ -90,7 +84,7 @@ def _on_init(environment: Any, **_: Any) -> None:
         # A load process forked by --processes stops (gracefully) when its master ends.
         die_with_parent()
     _quiet_client_loggers()
-    _raise_open_file_limit()
+    raise_open_file_limit()
     restore_thread_primitives()
     out = getattr(options, "aegis_out", "")
     _runtime.install(

@@ -8,7 +8,7 @@ from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
 from bench.measure._recorder import COUNTERS, MAX_FINDINGS, EndpointStats, Recorder, new_histogram
 from bench.measure._sockets import count_sockets
 from bench.measure._transport import ACTING_USER_HEADER, InstrumentedTransport
-from bench.measure._usage import cpu_seconds, rss_bytes
+from bench.measure._usage import cpu_seconds, raise_open_file_limit, rss_bytes
 
 __all__ = [
     "ACTING_USER",
@@ -23,5 +23,6 @@ __all__ = [
     "count_sockets",
     "cpu_seconds",
     "new_histogram",
+    "raise_open_file_limit",
     "rss_bytes",
 ]

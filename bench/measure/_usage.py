@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import resource
 
-__all__ = ["cpu_seconds", "rss_bytes"]
+__all__ = ["cpu_seconds", "raise_open_file_limit", "rss_bytes"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -27,3 +27,14 @@ def rss_bytes() -> int:
             return int(statm.read().split()[1]) * _PAGE
     except OSError:  # not Linux: the peak is the best portable figure
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's soft open-file limit to the hard one; return that limit.
+
+    Every session holds a socket: thousands of sessions need as many descriptors.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
