@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import gevent
 from gevent import GreenletExit
 from locust import User
-from locust.user.task import LOCUST_STATE_STOPPING
+from locust.user.task import (
+    LOCUST_STATE_RUNNING,
+    LOCUST_STATE_STOPPING,
+    LOCUST_STATE_WAITING,
+)
 
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
@@ -109,19 +112,23 @@ class AegisUser(User):
             runtime.users_without_session -= 1
 
     def _sleep_unless_stopping(self, seconds: float) -> None:
-        """Sleep, but give up as soon as Locust asks this user to stop.
+        """Back off between sign-in attempts as Locust's own waits do.
 
-        Giving up raises ``GreenletExit``, which Locust's ``User.run`` treats as a stop
-        (``on_stop`` runs); ``StopUser`` from ``on_start`` would also log a traceback
-        per user.
+        While it sleeps the user is ``waiting``, so a stop kills it at once (``on_stop``
+        then runs) instead of marking it ``stopping`` and waiting for it: under a
+        re-dispatch storm (a master that lost a load process's heartbeat), users left
+        ``stopping`` got stopped twice and Locust raised "Tried to stop User in an
+        unexpected state". A stop asked for before or during the sleep ends the user
+        with ``GreenletExit``, which Locust treats as a stop (``StopUser`` from
+        ``on_start`` would also log a traceback per user).
         """
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self._state == LOCUST_STATE_STOPPING:
-                raise GreenletExit()
-            gevent.sleep(min(0.2, deadline - time.monotonic()))
         if self._state == LOCUST_STATE_STOPPING:
             raise GreenletExit()
+        self._state = LOCUST_STATE_WAITING
+        gevent.sleep(seconds)
+        if self._state == LOCUST_STATE_STOPPING:
+            raise GreenletExit()
+        self._state = LOCUST_STATE_RUNNING
 
     def on_stop(self) -> None:
         session, self.session = self.session, None
