@@ -133,19 +133,34 @@ def _part_extra(environment: Any, runtime: _runtime.ProcessRuntime) -> dict[str,
 
 
 def _on_test_stop(environment: Any, **_: Any) -> None:
-    """The users have stopped (signed out, clients released): write the final part once.
+    """A test stopped (its users signed out): note when, and write a checkpoint.
 
-    Locust fires this after its runner stopped every user, whether the run time ended,
-    a signal arrived (its ``shutdown()`` fires ``quitting`` first, then stops the users),
-    or the test was stopped by hand. A second stop racing the first (a signal during the
-    normal shutdown) waits here until the first one's users are really gone.
+    Not the final part: a process can see its test stop and start again (a master
+    that lost a load process's heartbeat re-dispatches its users; the web UI restarts
+    tests), and what those users measure must not be lost.
     """
     runtime = _runtime.current_or_none()
     if runtime is None or runtime.final_written:
         return
-    runner = environment.runner
+    runtime.stopped_at = time.time()
+    runtime.write_part(_part_extra(environment, runtime), final=False)
+
+
+def _on_quit(exit_code: int = 0, **_: Any) -> None:
+    """Locust is exiting, its runner has stopped the users: write the final part once.
+
+    Locust fires ``quit`` after ``runner.quit()`` in its ``shutdown()``, whether the run
+    time ended or a signal arrived (``quitting`` comes earlier, before the users stop).
+    A shutdown racing another (a signal during the normal one) waits here, bounded,
+    until the users are really gone. Then the loop is closed.
+    """
+    runtime = _runtime.current_or_none()
+    if runtime is None:
+        return
+    environment = _ENVIRONMENT[0] if _ENVIRONMENT else None
+    runner = environment.runner if environment is not None else None
     deadline = time.monotonic() + USERS_GONE_TIMEOUT_S
-    # A master runs no users: its user_count is its workers', who stop after it.
+    # A master runs no users: its user_count is its workers'.
     while (
         runtime.role != "master"
         and runner is not None
@@ -153,16 +168,6 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
         and time.monotonic() < deadline
     ):
         gevent.sleep(0.1)
-    runtime.stopped_at = time.time()
-    runtime.write_part(_part_extra(environment, runtime), final=True)
-
-
-def _on_quit(exit_code: int = 0, **_: Any) -> None:
-    """Locust is exiting: write the part if no test ever stopped, then close the loop."""
-    runtime = _runtime.current_or_none()
-    if runtime is None:
-        return
-    environment = _ENVIRONMENT[0] if _ENVIRONMENT else None
     if not runtime.final_written and environment is not None:
         runtime.write_part(_part_extra(environment, runtime), final=True)
     if environment is not None and getattr(environment.parsed_options, "csv_prefix", None):

@@ -76,6 +76,9 @@ class ProcessRuntime:
         return context
 
     def mark_start(self) -> None:
+        """Note the start of the first test (a test restarted later keeps that start)."""
+        if self.started_at is not None:
+            return
         self.started_at = time.time()
         self.cpu_at_start = cpu_seconds()
         self.rss_at_start = self.rss_peak = rss_bytes()
