@@ -3,7 +3,9 @@
 On Linux, ``prctl(PR_SET_PDEATHSIG)`` asks the kernel to send a signal to a process when
 its parent ends, however the parent ends (SIGKILL included). ``aegis-bench`` starts the
 embedded target and Locust with it (SIGTERM: both then stop gracefully, Locust still
-signing its users out), and Locust's forked load processes set it for themselves.
+signing its users out). Locust's own forked load processes watch their master instead
+(``bench/locust_adapter/_plugin.py``): a SIGTERM there would race the shutdown their
+master already asked for.
 Elsewhere it is a no-op.
 """
 

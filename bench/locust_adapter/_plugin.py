@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,9 +12,14 @@ from typing import Any
 
 import gevent
 from locust import events as _locust_events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_CLEANUP,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    MasterRunner,
+    WorkerRunner,
+)
 
-from bench._lifeline import die_with_parent
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._csv import patch_csv_writer
@@ -29,6 +35,7 @@ __all__ = ["PROGRESS_INTERVAL_S", "register_listeners"]
 PROGRESS_INTERVAL_S = 2.0
 SAMPLE_INTERVAL_S = 1.0
 CHECKPOINT_INTERVAL_S = 5.0
+ORPHAN_CHECK_S = 1.0
 CSV_SETTLE_S = 1.2  # Locust's CSV_STATS_INTERVAL_SEC (1 s), and a margin
 # How long a final write waits for the users of a racing stop to be gone.
 USERS_GONE_TIMEOUT_S = 30.0
@@ -81,8 +88,7 @@ def _on_init(environment: Any, **_: Any) -> None:
         else "local"
     )
     if role == "worker" and getattr(options, "processes", None):
-        # A load process forked by --processes stops (gracefully) when its master ends.
-        die_with_parent()
+        gevent.spawn(_stop_if_orphaned, environment, os.getppid())
     _quiet_client_loggers()
     raise_open_file_limit()
     restore_thread_primitives()
@@ -180,6 +186,25 @@ def _on_quit(exit_code: int = 0, **_: Any) -> None:
         with contextlib.suppress(Exception):
             runtime.bridge.run(runtime.strategy.shutdown)
     _runtime.uninstall()
+
+
+def _stop_if_orphaned(environment: Any, master_pid: int) -> None:
+    """A load process forked by --processes stops (gracefully) if its master dies.
+
+    Not a kernel parent-death signal: Locust's master often exits before its load
+    processes have stopped their users, and a SIGTERM then would start a second
+    shutdown racing the first (users stopped twice, clients never released). A master
+    that ended normally has told its load processes to quit already; only one that did
+    not (it was killed) leaves them running, and then they quit here.
+    """
+    while True:
+        gevent.sleep(ORPHAN_CHECK_S)
+        runner = environment.runner
+        if os.getppid() == master_pid or runner is None:
+            continue
+        if runner.state not in (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP):
+            runner.quit()
+        return
 
 
 def _write_checkpoints(environment: Any) -> None:
