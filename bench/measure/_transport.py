@@ -187,7 +187,6 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
             if self._at_backend and request.url.scheme == "https":
                 record.tls_handshakes += record.new_connections - opened_before
         record.status = response.status_code
-        record.error = None  # a retry that got an answer supersedes an earlier failure
         record.response = response
         record.response_bytes += _content_length(response.headers.raw)
         if not self._trace and not self._at_backend:
