@@ -13,15 +13,19 @@ from urllib.parse import urlsplit
 from bench.measure import raise_open_file_limit
 
 __all__ = [
+    "AUTO",
     "UsageError",
+    "auto_processes",
     "check_open_files",
     "check_out_folder",
     "duration",
     "loopback_address",
+    "non_negative_float",
     "non_negative_int",
     "port_number",
     "positive_float",
     "positive_int",
+    "process_count",
     "target_url",
 ]
 
@@ -67,6 +71,32 @@ def positive_int(text: str) -> int:
     return _whole_number(text, 1, "at least 1")
 
 
+AUTO = "auto"
+
+
+def process_count(text: str) -> int | str:
+    """``--processes``: a positive whole number, or ``auto`` (see :func:`auto_processes`)."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a whole number >= 1 nor 'auto'"
+        ) from None
+
+
+def auto_processes(*, target_on_this_machine: bool, cores: int | None = None) -> int:
+    """One load process per core, less one core left to a target on this machine.
+
+    The load generator is the bottleneck, and a load process uses one core at most (its
+    GIL): more processes than cores only share them. A target on this machine (the
+    embedded one, or any loopback host) needs its share too.
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores - 1 if target_on_this_machine else cores)
+
+
 def non_negative_int(text: str) -> int:
     """An integer >= 0."""
     return _whole_number(text, 0, "0 or more")
@@ -80,16 +110,29 @@ def port_number(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """A number > 0."""
+def _finite(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number > 0."""
+    value = _finite(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be greater than zero")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A number >= 0."""
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
     return value
 
 

@@ -18,21 +18,28 @@ from pathlib import Path
 from typing import Any
 
 from bench.cli._args import (
+    AUTO,
     UsageError,
+    auto_processes,
     check_out_folder,
     duration,
     loopback_address,
+    non_negative_float,
     non_negative_int,
     port_number,
     positive_float,
     positive_int,
+    process_count,
     target_url,
 )
+from bench.cli._compare import OFFERED_SHARE_OF_CAPACITY, finish_run_folder
 from bench.cli._signals import STOP
 
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_DEFAULT_SPAWN_RATE = 500.0  # users a second: a faster ramp times sign-ins out
+DEFAULT_REPETITIONS = 3  # compare's and ci's --repeat
 TARGET_KEEPALIVE_S = 30.0  # the embedded target's default (TargetConfig.keep_alive_s)
 Environment = tuple[tuple[str, str], ...]
 
@@ -77,7 +84,15 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
         "--spawn-rate",
         type=positive_float,
         default=None,
-        help="users started per second (default: all within 5 s)",
+        help=f"users started per second (default: all within 2 s, at most "
+        f"{MAX_DEFAULT_SPAWN_RATE:g} a second)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=non_negative_float,
+        default=2.0,
+        help="seconds after all users spawned before the steady-state window, from which "
+        "latency, throughput and CPU figures come, opens (2)",
     )
     parser.add_argument(
         "--duration",
@@ -87,9 +102,10 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
     )
     parser.add_argument(
         "--processes",
-        type=positive_int,
+        type=process_count,
         default=1,
-        help="Locust load processes; the load generator is the bottleneck (1)",
+        help="Locust load processes, or 'auto': one per core, less one for a target on "
+        "this machine; the load generator is the bottleneck (1)",
     )
     parser.add_argument(
         "--host",
@@ -153,6 +169,23 @@ def _add_strategies_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_repetition_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=DEFAULT_REPETITIONS,
+        help=f"repetitions of each strategy, run alternately (A B A B ...); intervals are "
+        f"computed across them ({DEFAULT_REPETITIONS})",
+    )
+    parser.add_argument(
+        "--rate",
+        type=positive_float,
+        default=None,
+        help="requests per second offered in the latency runs (default: "
+        f"{OFFERED_SHARE_OF_CAPACITY:g} of the lowest capacity measured)",
+    )
+
+
 def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--thresholds", type=Path, default=None, help="TOML file of thresholds")
     parser.add_argument(
@@ -188,14 +221,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategy", default="pooled", help="pooled (default), per-call, shared, or your own"
     )
     _add_load_options(run, users=50, run_time="30s")
+    run.add_argument(
+        "--rate",
+        type=positive_float,
+        default=None,
+        help="open model: requests per second over all users, each user on a fixed "
+        "schedule; latency is then also measured from each request's intended start "
+        "(default: closed loop, each user as fast as its think time allows)",
+    )
 
     compare = commands.add_parser("compare", help="run strategies with identical settings")
     _add_strategies_option(compare)
-    _add_load_options(compare, users=50, run_time="30s")
+    _add_load_options(compare, users=50, run_time="15s")
+    _add_repetition_options(compare)
 
     ci = commands.add_parser("ci", help="a bounded comparison that fails on leaks or thresholds")
     _add_strategies_option(ci)
     _add_load_options(ci, users=20, run_time="10s")
+    _add_repetition_options(ci)
     _add_threshold_options(ci)
     return parser
 
@@ -274,7 +317,10 @@ def _prepare(args: argparse.Namespace, default_name: str) -> Path:
     from bench.think_time import ThinkTime
 
     if args.spawn_rate is None:
-        args.spawn_rate = max(1.0, args.users / 5.0)
+        args.spawn_rate = min(MAX_DEFAULT_SPAWN_RATE, max(1.0, args.users / 2.0))
+    if args.processes == AUTO:
+        # Every target this tool can reach is on loopback: on this machine.
+        args.processes = auto_processes(target_on_this_machine=True)
     try:
         ThinkTime.parse(args.think_time)
     except ValueError as exc:
@@ -319,24 +365,16 @@ def _report_run(summary: dict[str, Any]) -> bool:
     )
 
 
-def _finish_run_folder(run_dir: Path) -> None:
-    """The per-run files made from summary.json: the pyperf file and report.html."""
-    from bench.report import write_pyperf_file, write_report_html
-
-    write_pyperf_file(run_dir)
-    write_report_html(run_dir, [run_dir])
-
-
 def _run(args: argparse.Namespace) -> int:
     from bench.cli._run import RunSettings, execute_run
     from bench.report import print_table
 
     out = _prepare(args, args.strategy)
-    settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
+    settings = RunSettings.from_args(args, strategy=args.strategy, out=out, rate_rps=args.rate)
     settings.validate()
     with _target(args, out) as target:
         summary = execute_run(dataclasses.replace(settings, env=target.env), target.url)
-    _finish_run_folder(out)
+    finish_run_folder(out)
     print_table([summary])
     print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
     failed = _report_run(summary)
@@ -365,7 +403,7 @@ def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
                 args, strategy=strategy, out=out / strategy, env=target.env
             )
             execute_run(settings, target.url)
-            _finish_run_folder(settings.out)
+            finish_run_folder(settings.out)
             run_dirs.append(settings.out)
     return run_dirs
 

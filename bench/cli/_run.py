@@ -74,6 +74,8 @@ class RunSettings:
     env: tuple[tuple[str, str], ...] = ()  # extra environment for Locust (SSL_CERT_FILE)
     count_with: str = "stream"
     timeout_s: float = 10.0
+    warmup_s: float = 2.0
+    rate_rps: float | None = None  # open model; None: closed loop
 
     @classmethod
     def from_args(
@@ -83,6 +85,7 @@ class RunSettings:
         strategy: str,
         out: Path,
         env: tuple[tuple[str, str], ...] = (),
+        rate_rps: float | None = None,
     ) -> RunSettings:
         return cls(
             strategy=strategy,
@@ -99,6 +102,8 @@ class RunSettings:
             env=env,
             count_with=args.count_connections,
             timeout_s=args.timeout,
+            warmup_s=args.warmup,
+            rate_rps=rate_rps,
         )
 
     def load_profile(self) -> Profile:
@@ -157,6 +162,8 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
         "--client-keepalive", f"{settings.keepalive_s:g}",
         "--count-connections", settings.count_with,
         "--client-timeout", f"{settings.timeout_s:g}",
+        "--aegis-warmup", f"{settings.warmup_s:g}",
+        "--aegis-rate", f"{settings.rate_rps or 0:g}",
         "--aegis-out", str(settings.out / "parts"),
         "--aegis-progress",
     ]  # fmt: skip
@@ -167,7 +174,12 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
     return command
 
 
-def _run_locust(settings: RunSettings, host: str, established: list[int]) -> LocustOutcome:
+def _run_locust(
+    settings: RunSettings,
+    host: str,
+    established: list[int],
+    box_cpu: list[tuple[float, float]],
+) -> LocustOutcome:
     """Run Locust to the end, or until a stop request; see :class:`LocustOutcome`.
 
     Locust runs in a session of its own, so a terminal's Ctrl-C reaches only this tool,
@@ -179,10 +191,12 @@ def _run_locust(settings: RunSettings, host: str, established: list[int]) -> Loc
 
     On loopback it also samples, about once a second, the TCP connections established
     to the target's port, as the kernel sees them (``/proc/net/tcp``, what ``ss`` reads),
-    into ``established``.
+    into ``established``; and the whole machine's CPU use, as (unix time, percent of
+    all cores), into ``box_cpu``: the target's share counts when the box is full.
     """
     port = _port_of(host) if _is_loopback(host) else None
     next_sample = 0.0
+    psutil.cpu_percent(interval=None)  # the first call only starts the count
     with (settings.out / "locust-stdout.txt").open("wb") as stdout:
         child = subprocess.Popen(
             _locust_command(settings, host),
@@ -214,9 +228,10 @@ def _run_locust(settings: RunSettings, host: str, established: list[int]) -> Loc
             ):
                 child.send_signal(signal.SIGTERM)  # Locust's graceful shutdown (its handler)
                 asked_to_stop_at = now
-            if port is not None and now >= next_sample:
+            if now >= next_sample:
                 next_sample = now + 1.0
-                sockets = count_sockets(port, "ESTABLISHED")
+                box_cpu.append((time.time(), psutil.cpu_percent(interval=None)))
+                sockets = count_sockets(port, "ESTABLISHED") if port is not None else None
                 if sockets is not None:
                     # Both ends live on this host: each connection shows twice.
                     established.append(sockets // 2)
@@ -308,7 +323,8 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     settings.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     established: list[int] = []
-    outcome = None if STOP.requested else _run_locust(settings, host, established)
+    box_cpu: list[tuple[float, float]] = []
+    outcome = None if STOP.requested else _run_locust(settings, host, established, box_cpu)
     elapsed = time.monotonic() - started
     if outcome is not None and not outcome.killed:
         _wait_for_parts(settings.out / "parts", settings.processes)
@@ -329,6 +345,7 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
         time_wait_after=time_wait,
         profile=settings.load_profile(),
         partial_reasons=_partial_reasons(settings, outcome, elapsed, parts),
+        box_cpu=box_cpu,
     )
     summary["connections"]["os_established_peak"] = max(established) if established else None
     summary["profile"] = settings.profile.stem if settings.profile else "aegis"

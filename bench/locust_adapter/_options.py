@@ -45,6 +45,19 @@ def add_arguments(parser: Any) -> None:
         help="TOML target profile mapping the Aegis routes onto another backend",
     )
     group.add_argument(
+        "--aegis-rate",
+        type=float,
+        default=0.0,
+        help="Open model: requests per second over all users, each on a fixed schedule, "
+        "latency measured from each request's intended start (0: closed loop)",
+    )
+    group.add_argument(
+        "--aegis-warmup",
+        type=float,
+        default=2.0,
+        help="Seconds after all users spawned before the steady-state window opens",
+    )
+    group.add_argument(
         "--aegis-out",
         default="",
         help="Folder for the per-process measurement files that become summary.json",

@@ -104,6 +104,8 @@ def _on_init(environment: Any, **_: Any) -> None:
             keepalive_s=float(getattr(options, "client_keepalive", 4.0)),
             count_with=getattr(options, "count_connections", "stream"),
             timeout_s=float(getattr(options, "client_timeout", 10.0)),
+            rate_rps=float(getattr(options, "aegis_rate", 0.0) or 0.0) or None,
+            warmup_s=float(getattr(options, "aegis_warmup", 2.0)),
         )
     )
     if role != "worker" and getattr(options, "aegis_progress", False):
@@ -121,8 +123,25 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         runtime.bridge.start_lag_probe()
 
 
+def _on_spawning_complete(user_count: int, **_: Any) -> None:
+    """All users are spawned: open the steady-state window once the warm-up has passed."""
+    runtime = _runtime.current_or_none()
+    if runtime is None or runtime.role == "master" or runtime.window.opened_at is not None:
+        return
+    gevent.spawn_later(runtime.warmup_s, _open_window, runtime)
+
+
+def _open_window(runtime: _runtime.ProcessRuntime) -> None:
+    environment = _ENVIRONMENT[0] if _ENVIRONMENT else None
+    runner = environment.runner if environment is not None else None
+    if runner is None or runner.state in (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP):
+        return  # the test stopped within the warm-up: there is no steady state
+    runtime.open_window(runner.user_count)
+
+
 def _on_test_stopping(environment: Any, **_: Any) -> None:
     runtime = _runtime.current()
+    runtime.close_window()
     runtime.sample(environment.runner.user_count)
 
 
@@ -149,6 +168,7 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
     if runtime is None or runtime.final_written:
         return
     runtime.stopped_at = time.time()
+    runtime.close_window()
     runtime.write_part(_part_extra(environment, runtime), final=False)
 
 
@@ -174,6 +194,7 @@ def _on_quit(exit_code: int = 0, **_: Any) -> None:
         and time.monotonic() < deadline
     ):
         gevent.sleep(0.1)
+    runtime.close_window()
     if not runtime.final_written and environment is not None:
         runtime.write_part(_part_extra(environment, runtime), final=True)
     if environment is not None and getattr(environment.parsed_options, "csv_prefix", None):
@@ -253,6 +274,7 @@ def register_listeners() -> None:
     events.init.add_listener(_remember_environment)
     events.init.add_listener(_on_init)
     events.test_start.add_listener(_on_test_start)
+    events.spawning_complete.add_listener(_on_spawning_complete)
     events.test_stopping.add_listener(_on_test_stopping)
     events.test_stop.add_listener(_on_test_stop)
     events.quit.add_listener(_on_quit)

@@ -17,13 +17,64 @@ from pathlib import Path
 from typing import Any
 
 from bench.locust_adapter._bridge import LoopBridge
-from bench.measure import Recorder, cpu_seconds, rss_bytes
+from bench.measure import CallRecord, Recorder, cpu_seconds, rss_bytes
 from bench.profile import AEGIS, Profile
 from bench.report import write_json_atomic
 from bench.strategies import ClientStrategy, StrategyContext, pooled_transport_factory
 from bench.think_time import ThinkTime
 
-__all__ = ["ProcessRuntime", "current", "current_or_none", "install", "uninstall"]
+__all__ = ["ProcessRuntime", "Window", "current", "current_or_none", "install", "uninstall"]
+
+
+@dataclass
+class Window:
+    """The steady-state window of this process: open once spawned and warmed up, until stop.
+
+    Latency, throughput and CPU per request come from the calls recorded while it is
+    open; ramp-up (users signing in) and the stop (users signing out) stay outside.
+    """
+
+    opened_at: float | None = None
+    closed_at: float | None = None
+    cpu_at_open: float = 0.0
+    cpu_at_close: float = 0.0
+    users_at_open: int = 0
+    # Where the window starts and ends in the process's CPU and loop-lag samples.
+    samples_at_open: tuple[int, int] = (0, 0)
+    samples_at_close: tuple[int, int] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None and self.closed_at is None
+
+    def open(self, users: int, samples: tuple[int, int]) -> None:
+        """Open the window now (once: a test restarted later does not reopen it)."""
+        if self.opened_at is None:
+            self.opened_at, self.cpu_at_open, self.users_at_open = time.time(), cpu_seconds(), users
+            self.samples_at_open = samples
+
+    def close(self, samples: tuple[int, int]) -> None:
+        """Close the window now, if it is open."""
+        if self.is_open:
+            self.closed_at, self.cpu_at_close = time.time(), cpu_seconds()
+            self.samples_at_close = samples
+
+    def as_part(self, steady: Recorder) -> dict[str, Any]:
+        """The window's fields in a part file (still open: up to now)."""
+        closed = self.closed_at
+        cpu = self.cpu_at_close if closed is not None else cpu_seconds()
+        return {
+            "warmup_s": None,
+            "opened_at": self.opened_at,
+            "closed_at": closed if closed is not None else time.time(),
+            "still_open": self.is_open,
+            "cpu_s": cpu - self.cpu_at_open if self.opened_at is not None else 0.0,
+            "users_at_open": self.users_at_open,
+            # [start, end) of the window in generator.cpu_percent and .loop_lag_ms.
+            "cpu_samples": [self.samples_at_open[0], (self.samples_at_close or (None, None))[0]],
+            "lag_samples": [self.samples_at_open[1], (self.samples_at_close or (None, None))[1]],
+            "recorder": steady.snapshot(),
+        }
 
 
 @dataclass
@@ -39,7 +90,14 @@ class ProcessRuntime:
     keepalive_s: float = 4.0
     count_with: str = "stream"
     timeout_s: float = 10.0
+    # Open model: requests per second offered over all sessions; None: closed loop.
+    rate_rps: float | None = None
+    # Seconds between the end of spawning and the opening of the steady-state window.
+    warmup_s: float = 2.0
+    # Every call of the run (accounting, isolation), and the steady-state window's only.
     recorder: Recorder = field(default_factory=Recorder)
+    steady: Recorder = field(default_factory=Recorder)
+    window: Window = field(default_factory=Window)
     prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     rng: random.Random = field(default_factory=random.Random)
     cpu_at_start: float = 0.0
@@ -92,6 +150,24 @@ class ProcessRuntime:
             self.cpu_percent.append(100.0 * (cpu - self._last_cpu[1]) / (now - self._last_cpu[0]))
         self._last_cpu = (now, cpu)
 
+    def sample_marks(self) -> tuple[int, int]:
+        """How many CPU and loop-lag samples were taken so far (to bound the window's)."""
+        return len(self.cpu_percent), len(self.bridge.lag_ms) if self.bridge else 0
+
+    def open_window(self, users: int) -> None:
+        """Open the steady-state window (see :class:`Window`)."""
+        self.window.open(users, self.sample_marks())
+
+    def close_window(self) -> None:
+        """Close the steady-state window, if open."""
+        self.window.close(self.sample_marks())
+
+    def record(self, call: CallRecord) -> None:
+        """Record a finished call for the run, and for the window while it is open."""
+        self.recorder.record(call)
+        if self.window.is_open:
+            self.steady.record(call)
+
     def write_part(self, extra: dict[str, Any], *, final: bool) -> None:
         """Write this process's measurements to ``<out>/part-<role>-<pid>.json``, atomically.
 
@@ -125,6 +201,8 @@ class ProcessRuntime:
                 ],
             },
             "recorder": self.recorder.snapshot(),
+            "window": {**self.window.as_part(self.steady), "warmup_s": self.warmup_s},
+            "rate_rps": self.rate_rps,
             **extra,
         }
         self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -66,10 +67,24 @@ class AegisUser(User):
         self.username = self._runtime.new_username()
         self._pending: list[CallRecord] = []
         self.session: MeasuredSession | None = None
+        # Open model: when this user's next request is due (time.monotonic()), None
+        # until the user has a session; each user owns an equal share of the rate.
+        self._next_start: float | None = None
+        self._calls_made = 0
 
     def wait_time(self) -> float:
-        """Think time between tasks, from ``--think-time``."""
+        """Think time between tasks (``--think-time``); in the open model, until the next is due."""
+        if self._next_start is not None:
+            return max(0.0, self._next_start - time.monotonic())
         return self._runtime.think_time.sample(self._runtime.rng)
+
+    def _request_interval_s(self) -> float | None:
+        """Open model: seconds between this user's requests, so all users offer the rate."""
+        rate = self._runtime.rate_rps
+        if not rate:
+            return None
+        users = getattr(self.environment.parsed_options, "num_users", None) or 1
+        return float(users) / rate
 
     def _strategy(self) -> ClientStrategy:
         return self.strategy or self._runtime.strategy
@@ -89,6 +104,9 @@ class AegisUser(User):
             client, self.username, self.password, self._pending.append, runtime.profile
         )
         self._sign_in_until_it_works()
+        interval = self._request_interval_s()
+        if interval is not None:  # a random phase, so users' schedules do not line up
+            self._next_start = time.monotonic() + runtime.rng.uniform(0.0, interval)
 
     def _sign_in_until_it_works(self) -> None:
         """Register or sign in, retrying with backoff: no task runs without a session.
@@ -145,10 +163,38 @@ class AegisUser(User):
         """Run ``await step(session)`` on the loop, then report every call it made."""
         if self.session is None:
             raise RuntimeError("no session: run_step() is for tasks, after on_start")
-        return self._run_on(self.session, step)
+        due = self._next_start
+        if due is None:
+            return self._run_on(self.session, step)
+        return self._run_scheduled(self.session, step, due)
+
+    def _run_scheduled(
+        self, session: MeasuredSession, step: Callable[[MeasuredSession], Awaitable[T]], due: float
+    ) -> T:
+        """Run an open-model step that was due at ``due`` (time.monotonic()).
+
+        Its first call's latency counts from when it was due, as wrk2 corrects for
+        coordinated omission: a call that starts late because the previous one was slow
+        still charges the wait to the target. Later calls of the step depend on the
+        first (a sign-in after a sign-out), so they count from their own start. The
+        schedule moves on by one interval per call made, so the offered rate stays the
+        rate in requests, whatever the step's length.
+        """
+        interval = self._request_interval_s() or 0.0
+        delay = time.monotonic() - due
+        pending = self._pending
+        first = len(pending)
+        try:
+            return self._run_on(session, step, start_delays=(first, delay))
+        finally:
+            made = max(1, self._calls_made)
+            self._next_start = due + made * interval
 
     def _run_on(
-        self, session: MeasuredSession, step: Callable[[MeasuredSession], Awaitable[T]]
+        self,
+        session: MeasuredSession,
+        step: Callable[[MeasuredSession], Awaitable[T]],
+        start_delays: tuple[int, float] | None = None,
     ) -> T:
         username = self.username
 
@@ -159,7 +205,16 @@ class AegisUser(User):
         try:
             return self._bridge().run(hand_over)
         finally:
+            if start_delays is not None:
+                self._mark_start_delays(*start_delays)
             self._report()
+
+    def _mark_start_delays(self, first: int, delay: float) -> None:
+        """Give the step's calls (from index ``first``) their start delays; count them."""
+        calls = self._pending[first:]
+        self._calls_made = len(calls)
+        for index, call in enumerate(calls):
+            call.start_delay_s = delay if index == 0 else 0.0
 
     def _bridge(self) -> LoopBridge:
         bridge = self._runtime.bridge
@@ -173,7 +228,7 @@ class AegisUser(User):
         if not pending:
             return
         fire = self.environment.events.request.fire
-        record = self._runtime.recorder.record
+        record = self._runtime.record
         for call in pending:
             record(call)
             fire(

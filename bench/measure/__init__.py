@@ -5,7 +5,14 @@ build on these pieces.
 """
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
-from bench.measure._recorder import COUNTERS, MAX_FINDINGS, EndpointStats, Recorder, new_histogram
+from bench.measure._recorder import (
+    COUNTERS,
+    LATE_START_S,
+    MAX_FINDINGS,
+    EndpointStats,
+    Recorder,
+    new_histogram,
+)
 from bench.measure._sockets import count_sockets
 from bench.measure._transport import ACTING_USER_HEADER, InstrumentedTransport
 from bench.measure._usage import cpu_seconds, raise_open_file_limit, rss_bytes
@@ -15,6 +22,7 @@ __all__ = [
     "ACTING_USER_HEADER",
     "COUNTERS",
     "CURRENT_CALL",
+    "LATE_START_S",
     "MAX_FINDINGS",
     "CallRecord",
     "EndpointStats",

@@ -19,7 +19,14 @@ from hdrh.histogram import HdrHistogram
 
 from bench.measure._context import CallRecord
 
-__all__ = ["COUNTERS", "MAX_FINDINGS", "EndpointStats", "Recorder", "new_histogram"]
+__all__ = [
+    "COUNTERS",
+    "LATE_START_S",
+    "MAX_FINDINGS",
+    "EndpointStats",
+    "Recorder",
+    "new_histogram",
+]
 
 # One microsecond to ten minutes, 3 significant digits.
 _LOWEST_US, _HIGHEST_US, _DIGITS = 1, 600_000_000, 3
@@ -34,7 +41,12 @@ COUNTERS = (
     "new_connections",
     "tls_handshakes",
     "response_bytes",
+    "scheduled",
+    "late_starts",
 )
+
+# Open model: a call that began more than this after its intended start counts as late.
+LATE_START_S = 0.010
 
 
 def new_histogram() -> HdrHistogram:
@@ -44,15 +56,26 @@ def new_histogram() -> HdrHistogram:
 
 @dataclass
 class EndpointStats:
-    """Everything recorded for one (method, endpoint) name."""
+    """Everything recorded for one (method, endpoint) name.
+
+    ``histogram`` holds service times (from the moment the call began); ``intended``,
+    only for open-model calls, holds latencies from each call's intended start, which
+    include the time a late call spent waiting for its turn (wrk2's correction for
+    coordinated omission).
+    """
 
     histogram: HdrHistogram = field(default_factory=new_histogram)
     counters: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     failure_reasons: Counter[str] = field(default_factory=Counter)
+    intended: HdrHistogram | None = None
 
     def merge(self, other: EndpointStats) -> None:
         self.histogram.add(other.histogram)
+        if other.intended is not None:
+            if self.intended is None:
+                self.intended = new_histogram()
+            self.intended.add(other.intended)
         self.counters.update(other.counters)
         self.verdicts.update(other.verdicts)
         self.failure_reasons.update(other.failure_reasons)
@@ -75,6 +98,14 @@ class Recorder:
             stats = self.endpoints[name] = EndpointStats()
         stats.histogram.record_value(max(1, round(call.latency_s * 1e6)))
         counters = stats.counters
+        if call.start_delay_s is not None:
+            if stats.intended is None:
+                stats.intended = new_histogram()
+            delay = max(0.0, call.start_delay_s)
+            stats.intended.record_value(max(1, round((call.latency_s + delay) * 1e6)))
+            counters["scheduled"] += 1
+            if delay > LATE_START_S:
+                counters["late_starts"] += 1
         counters["requests"] += 1
         counters["http_requests"] += call.http_requests
         counters["response_bytes"] += call.response_bytes
@@ -104,11 +135,13 @@ class Recorder:
     def merge(self, snapshot: dict[str, Any]) -> None:
         """Add a snapshot made by :meth:`drain` (from this or another process)."""
         for name, data in snapshot.get("endpoints", {}).items():
+            intended = data.get("intended")
             incoming = EndpointStats(
                 histogram=HdrHistogram.decode(data["histogram"]),
                 counters=Counter(data["counters"]),
                 verdicts=Counter(data["verdicts"]),
                 failure_reasons=Counter(data["failure_reasons"]),
+                intended=HdrHistogram.decode(intended) if intended else None,
             )
             if name in self.endpoints:
                 self.endpoints[name].merge(incoming)
@@ -135,6 +168,11 @@ class Recorder:
                     "counters": dict(stats.counters),
                     "verdicts": dict(stats.verdicts),
                     "failure_reasons": dict(stats.failure_reasons),
+                    "intended": (
+                        stats.intended.encode().decode("ascii")
+                        if stats.intended is not None
+                        else None
+                    ),
                 }
                 for name, stats in self.endpoints.items()
             },

@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.measure import MAX_FINDINGS, Recorder
+from bench.measure import LATE_START_S, MAX_FINDINGS, Recorder
 from bench.profile import AEGIS, Profile
 
 __all__ = [
@@ -187,9 +187,13 @@ def _isolation(
     return section
 
 
-# A load process past these is the bottleneck, not the target.
-SATURATED_CPU_PERCENT = 90.0
-SATURATED_LAG_MS = 50.0
+# When the load generator, not the target, bounds the latencies a run reports (see the
+# README's "Generator saturation" for the runs that calibrated these):
+SATURATED_CPU_PERCENT = 90.0  # one load process's CPU (its GIL caps it at one core)
+SATURATED_BOX_CPU_PERCENT = 90.0  # the whole machine, the embedded target included
+# Event-loop lag (how late a timer fires on a load process's loop) that is this share of
+# the reported median latency: that much of every request's time is the generator's.
+SATURATED_LAG_SHARE = 0.10
 
 
 def _percentile(values: list[float], fraction: float) -> float | None:
@@ -199,13 +203,37 @@ def _percentile(values: list[float], fraction: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def _generator(load_parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Whether the load generator limited the run: CPU and event-loop lag per process."""
+def _window_slice(values: list[float], bounds: Any) -> list[float]:
+    """The samples a part's window covers (all of them when it has no window)."""
+    if not isinstance(bounds, list) or len(bounds) != 2 or bounds[0] is None:
+        return values
+    start, end = bounds
+    inside = values[int(start) : None if end is None else int(end)]
+    return inside or values
+
+
+def _generator(
+    load_parts: list[dict[str, Any]],
+    *,
+    latency_p50_ms: float | None,
+    box_cpu_percent: list[float] | None,
+    use_window: bool,
+) -> dict[str, Any]:
+    """Whether the load generator bounded the run's latencies, and why.
+
+    Flagged when a load process ran its core full, when the machine's CPU (the embedded
+    target included) was full, or when event-loop lag was a tenth of the median latency
+    or more. Samples come from the steady-state window when there is one.
+    """
     processes = []
     for part in load_parts:
         generator = part.get("generator", {})
+        window = part.get("window") or {}
         cpu = [float(v) for v in generator.get("cpu_percent", [])]
         lag = [float(v) for v in generator.get("loop_lag_ms", [])]
+        if use_window:
+            cpu = _window_slice(cpu, window.get("cpu_samples"))
+            lag = _window_slice(lag, window.get("lag_samples"))
         processes.append(
             {
                 "pid": part.get("pid"),
@@ -219,12 +247,25 @@ def _generator(load_parts: list[dict[str, Any]]) -> dict[str, Any]:
     reasons = []
     for process in processes:
         if (process["cpu_percent_p50"] or 0) >= SATURATED_CPU_PERCENT:
-            reasons.append(f"process {process['pid']} ran at {process['cpu_percent_p50']:.0f}% CPU")
-        if (process["loop_lag_ms_p50"] or 0) >= SATURATED_LAG_MS:
             reasons.append(
-                f"process {process['pid']}'s event loop lagged {process['loop_lag_ms_p50']:.0f} ms"
+                f"load process {process['pid']} ran at {process['cpu_percent_p50']:.0f}% CPU"
             )
-    return {"saturated": bool(reasons), "reasons": reasons, "processes": processes}
+        lag_p50 = process["loop_lag_ms_p50"]
+        share = lag_p50 / latency_p50_ms if lag_p50 is not None and latency_p50_ms else 0.0
+        if lag_p50 is not None and latency_p50_ms and share >= SATURATED_LAG_SHARE:
+            reasons.append(
+                f"load process {process['pid']}'s event loop lagged {lag_p50:.1f} ms, "
+                f"{share:.0%} of the {latency_p50_ms:.1f} ms median latency"
+            )
+    box_p50 = _percentile(box_cpu_percent or [], 0.5)
+    if box_p50 is not None and box_p50 >= SATURATED_BOX_CPU_PERCENT:
+        reasons.append(f"the machine's CPU ran at {box_p50:.0f}% (target included)")
+    return {
+        "saturated": bool(reasons),
+        "reasons": reasons,
+        "box_cpu_percent_p50": box_p50,
+        "processes": processes,
+    }
 
 
 def _notes(users: int, users_peak: int) -> list[str]:
@@ -243,6 +284,81 @@ def _ms(microseconds: float) -> float:
     return round(microseconds / 1000.0, 3)
 
 
+def _latency(histogram: Any) -> dict[str, float | None]:
+    """p50, p90, p99, max and mean of a microsecond histogram, in ms (None when empty)."""
+    if histogram is None or histogram.get_total_count() == 0:
+        return {"p50": None, "p90": None, "p99": None, "max": None, "mean": None}
+    return {
+        "p50": _ms(histogram.get_value_at_percentile(50)),
+        "p90": _ms(histogram.get_value_at_percentile(90)),
+        "p99": _ms(histogram.get_value_at_percentile(99)),
+        "max": _ms(histogram.get_max_value()),
+        "mean": _ms(histogram.get_mean_value()),
+    }
+
+
+def _window(load_parts: list[dict[str, Any]]) -> tuple[dict[str, Any], Recorder | None]:
+    """The steady-state window over all load processes, and its merged recorder.
+
+    The window exists when every load process opened one: throughput is then the sum of
+    each process's window requests over its window's length, and CPU per request the
+    window's CPU over its requests. None as recorder when there is no window.
+    """
+    windows = [part.get("window") or {} for part in load_parts]
+    warmups = [w.get("warmup_s") for w in windows if w.get("warmup_s") is not None]
+    section: dict[str, Any] = {
+        "opened": False,
+        "warmup_s": warmups[0] if warmups else None,
+        "opened_at": None,
+        "closed_at": None,
+        "duration_s": None,
+        "requests": 0,
+        "failures": 0,
+        "throughput_rps": None,
+        "cpu_s": None,
+    }
+    if not windows or any(w.get("opened_at") is None for w in windows):
+        return section, None
+    recorder, rate, cpu_s = Recorder(), 0.0, 0.0
+    for window in windows:
+        own = Recorder()
+        own.merge(window.get("recorder", {}))
+        recorder.merge(window.get("recorder", {}))
+        length = float(window["closed_at"]) - float(window["opened_at"])
+        if length > 0:
+            rate += own.total().counters["requests"] / length
+        cpu_s += float(window.get("cpu_s", 0.0))
+    counters = recorder.total().counters
+    opened = min(float(w["opened_at"]) for w in windows)
+    closed = max(float(w["closed_at"]) for w in windows)
+    section.update(
+        opened=True,
+        opened_at=opened,
+        closed_at=closed,
+        duration_s=round(closed - opened, 3),
+        requests=counters["requests"],
+        failures=counters["failures"],
+        throughput_rps=round(rate, 1),
+        cpu_s=round(cpu_s, 4),
+    )
+    return section, recorder
+
+
+def _intended(recorder: Recorder) -> Any:
+    """All endpoints' from-intended-start histograms merged (None outside the open model)."""
+    return recorder.total().intended
+
+
+def _box_cpu_in(samples: list[tuple[float, float]] | None, window: dict[str, Any]) -> list[float]:
+    """The machine-wide CPU samples taken inside the window (all when there is none)."""
+    if not samples:
+        return []
+    if not window["opened"]:
+        return [pct for _, pct in samples]
+    inside = [pct for t, pct in samples if window["opened_at"] <= t <= window["closed_at"]]
+    return inside or [pct for _, pct in samples]
+
+
 def build_summary(
     parts: list[dict[str, Any]],
     *,
@@ -257,6 +373,7 @@ def build_summary(
     oracle_expected: bool = False,
     profile: Profile = AEGIS,
     partial_reasons: list[str] | None = None,
+    box_cpu: list[tuple[float, float]] | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
     """Merge the parts into the summary dict; also return the merged recorder.
 
@@ -266,6 +383,12 @@ def build_summary(
     the target had an oracle when the run began, so its absence now is missing evidence.
     A part a process left as a checkpoint (killed before its final write) makes the
     summary partial, and so does a run without a single completed call.
+
+    Counts of requests, failures and isolation checks cover the whole run; latency,
+    throughput and CPU per request come from the steady-state window (see ``window``),
+    or from the whole run, with a note, when the run never reached one. ``box_cpu`` is
+    the machine's CPU use, sampled as (unix time, percent) while the run went. The
+    returned recorder holds the figures' latencies with the whole run's timeline.
     """
     recorder = Recorder()
     for part in parts:
@@ -290,13 +413,39 @@ def build_summary(
     cpu_s = sum(float(p.get("cpu_s", 0.0)) for p in parts)
     users_peak = sum(int(p.get("users_peak", 0)) for p in load_parts_)
     rss_growth = sum(max(0, p.get("rss_peak", 0) - p.get("rss_at_start", 0)) for p in load_parts_)
-    histogram = total.histogram
-    has_latency = histogram.get_total_count() > 0
+    window, steady = _window(load_parts_)
+    figures = steady if steady is not None else recorder
+    figures_total = figures.total()
+    histogram = figures_total.histogram
     server_connections = (
         (server or {}).get("connections", {}) if server_state == "available" else {}
     )
     if requests == 0:
         reasons.append("no call completed: see locust.log and target.log in the run folder")
+    notes = _notes(users, users_peak)
+    if steady is None and requests:
+        notes.append(
+            "no steady-state window (the run ended before all users were spawned and warmed "
+            "up): latency, throughput and CPU figures cover the whole run, ramp-up included"
+        )
+    if steady is not None:
+        throughput = window["throughput_rps"]
+        window_requests = window["requests"]
+        cpu_per_request = (
+            round(window["cpu_s"] / window_requests * 1e6, 1) if window_requests else None
+        )
+    else:
+        throughput = round(requests / duration_s, 1) if duration_s > 0 else 0.0
+        cpu_per_request = round(cpu_s / requests * 1e6, 1) if requests else None
+    latency = _latency(histogram)
+    intended = _intended(figures)
+    rate_rps = next((p.get("rate_rps") for p in load_parts_ if p.get("rate_rps")), None)
+    generator = _generator(
+        load_parts_,
+        latency_p50_ms=latency["p50"],
+        box_cpu_percent=_box_cpu_in(box_cpu, window),
+        use_window=steady is not None,
+    )
     sign_in_failures: Counter[str] = Counter()
     for part in load_parts_:
         sign_in_failures.update(part.get("sign_in_failures", {}))
@@ -306,7 +455,7 @@ def build_summary(
         "strategy": strategy,
         "users": users,
         "users_peak": users_peak,
-        "notes": _notes(users, users_peak),
+        "notes": notes,
         "processes": len(load_parts_),
         "target": target,
         "duration_s": round(duration_s, 3),
@@ -317,15 +466,23 @@ def build_summary(
         "http_requests": counters["http_requests"],
         "failures": failures,
         "error_rate": round(failures / requests, 6) if requests else 0.0,
-        "throughput_rps": round(requests / duration_s, 1) if duration_s > 0 else 0.0,
-        "latency_ms": {
-            "p50": _ms(histogram.get_value_at_percentile(50)) if has_latency else None,
-            "p90": _ms(histogram.get_value_at_percentile(90)) if has_latency else None,
-            "p99": _ms(histogram.get_value_at_percentile(99)) if has_latency else None,
-            "max": _ms(histogram.get_max_value()) if has_latency else None,
-            "mean": _ms(histogram.get_mean_value()) if has_latency else None,
-        },
-        "client_cpu_us_per_request": round(cpu_s / requests * 1e6, 1) if requests else None,
+        "throughput_rps": throughput,
+        "window": window,
+        "latency_ms": latency,
+        "latency_bound_by_generator": generator["saturated"],
+        "open_model": (
+            {
+                "rate_rps": rate_rps,
+                "latency_from_intended_start_ms": _latency(intended),
+                "scheduled": figures_total.counters["scheduled"],
+                "late_starts": figures_total.counters["late_starts"],
+                "late_start_threshold_ms": LATE_START_S * 1000,
+            }
+            if rate_rps
+            else None
+        ),
+        "client_cpu_us_per_request": cpu_per_request,
+        "client_cpu_s_whole_run": round(cpu_s, 3),
         "clients_left_open": sum(
             int(p.get("clients_built", 0)) - int(p.get("clients_released", 0)) for p in load_parts_
         ),
@@ -336,7 +493,7 @@ def build_summary(
             "count": sum(int(p.get("users_without_session", 0)) for p in load_parts_),
             "sign_in_failures": dict(sign_in_failures.most_common()),
         },
-        "generator": _generator(load_parts_),
+        "generator": generator,
         "isolation": _isolation(
             total.verdicts,
             recorder.findings,
@@ -359,8 +516,7 @@ def build_summary(
             name: {
                 "requests": stats.counters["requests"],
                 "failures": stats.counters["failures"],
-                "p50_ms": _ms(stats.histogram.get_value_at_percentile(50)),
-                "p99_ms": _ms(stats.histogram.get_value_at_percentile(99)),
+                **_endpoint_latency(figures.endpoints.get(name)),
                 "new_connections": stats.counters["new_connections"],
                 "failure_reasons": dict(stats.failure_reasons),
             }
@@ -369,4 +525,18 @@ def build_summary(
         "server": server,
         "versions": versions(),
     }
-    return summary, recorder
+    shown = figures.snapshot()
+    shown["timeline"] = recorder.snapshot()["timeline"]
+    merged = Recorder()
+    merged.merge(shown)
+    return summary, merged
+
+
+def _endpoint_latency(stats: Any) -> dict[str, float | None]:
+    """An endpoint's p50 and p99 in the figures (None when none fell in the window)."""
+    if stats is None or stats.histogram.get_total_count() == 0:
+        return {"p50_ms": None, "p99_ms": None}
+    return {
+        "p50_ms": _ms(stats.histogram.get_value_at_percentile(50)),
+        "p99_ms": _ms(stats.histogram.get_value_at_percentile(99)),
+    }
