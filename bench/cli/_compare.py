@@ -25,32 +25,19 @@ from pathlib import Path
 
 from bench.cli._run import RunSettings, execute_run
 from bench.cli._signals import STOP
+from bench.report import AT_RATE, CAPACITY, PhaseRun
 
 __all__ = [
-    "AT_RATE",
-    "CAPACITY",
     "OFFERED_SHARE_OF_CAPACITY",
     "ComparisonRuns",
-    "PhaseRun",
     "finish_run_folder",
     "run_comparison",
     "validate_comparison",
 ]
 
-CAPACITY, AT_RATE = "capacity", "at-rate"
 # The offered rate of the latency runs, as a share of the lowest capacity: low enough
 # that no strategy queues in the generator, high enough to load the target.
 OFFERED_SHARE_OF_CAPACITY = 0.5
-
-
-@dataclass(frozen=True)
-class PhaseRun:
-    """One run of a comparison: which strategy, phase and repetition, and its folder."""
-
-    strategy: str
-    phase: str
-    repetition: int  # from 1
-    folder: Path
 
 
 @dataclass

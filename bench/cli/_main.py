@@ -383,64 +383,75 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _compare_runs(args: argparse.Namespace, out: Path) -> list[Path]:
-    """Run each strategy in turn against one target; return the folders of those that ran.
+def _comparison(args: argparse.Namespace, out: Path) -> tuple[Any, dict[str, Any]] | None:
+    """Run a comparison, write its reports; None when stopped before any run.
 
-    A stop request ends the strategy running then (its folder is complete, marked
-    partial) and skips the rest.
+    Returns (the runs, the combined summary). Writes compare.md, summary.json, the
+    top-level pyperf files and report.html into ``out``.
     """
-    from bench.cli._run import RunSettings, execute_run
+    from bench.cli._compare import run_comparison, validate_comparison
+    from bench.report import comparison_headline, write_compare, write_report_html
 
-    for strategy in args.strategies:
-        RunSettings.from_args(args, strategy=strategy, out=out / strategy).validate()
-    run_dirs = []
+    validate_comparison(args, out)
     with _target(args, out) as target:
-        for strategy in args.strategies:
-            if STOP.requested:
-                break
-            print(f"== {strategy}", flush=True)
-            settings = RunSettings.from_args(
-                args, strategy=strategy, out=out / strategy, env=target.env
-            )
-            execute_run(settings, target.url)
-            finish_run_folder(settings.out)
-            run_dirs.append(settings.out)
-    return run_dirs
+        done = run_comparison(args, out, target.url, target.env)
+    if not done.runs:
+        return None
+    _, combined = write_compare(
+        out,
+        done.runs,
+        args.strategies,
+        repetitions=args.repeat,
+        offered_rate_rps=done.offered_rate_rps,
+        offered_rate_from=done.offered_rate_from,
+    )
+    shown = [r for r in done.runs if r.phase == "at-rate"] or done.runs
+    write_report_html(
+        out,
+        [r.folder for r in shown],
+        labels=[f"{r.strategy} {r.phase} {r.repetition}" for r in shown],
+        headline=comparison_headline(combined["comparison"]),
+    )
+    return done, combined
+
+
+def _report_comparison(combined: dict[str, Any]) -> bool:
+    """Print a comparison's headline, table and run notes; True when a run failed."""
+    from bench.report import comparison_headline, print_comparison
+
+    print_comparison(combined["comparison"])
+    for sentence in comparison_headline(combined["comparison"]):
+        print(sentence)
+    failed = False
+    for entry in combined["runs"]:
+        summary = entry["summary"]
+        summary = {**summary, "strategy": f"{entry['strategy']} {entry['phase']} "
+                   f"{entry['repetition']}"}  # fmt: skip
+        failed = _report_run(summary) or failed
+    return failed
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from bench.report import _format as fmt
-    from bench.report import load_run, print_table, write_compare, write_report_html
-
     out = _prepare(args, "compare")
-    run_dirs = _compare_runs(args, out)
-    if not run_dirs:
+    result = _comparison(args, out)
+    if result is None:
         print(f"aegis-bench: stopped before any strategy ran; nothing to compare in {out}")
         return STOP.exit_code or EXIT_FAILED
-    compare_md, combined = write_compare(out, run_dirs)
-    report = write_report_html(out, run_dirs)
-    summaries = [load_run(run_dir)[0] for run_dir in run_dirs]
-    print_table(summaries)
-    failed = [_report_run(summary) for summary in summaries]
-    ratios = ", ".join(f"{k} {fmt.ratio(v)}" for k, v in combined["throughput_ratio"].items())
-    print(f"throughput ratio vs {combined['baseline']}: {ratios}")
-    print(f"results: {out} ({compare_md.name}, {report.name})")
+    _, combined = result
+    failed = _report_comparison(combined)
+    print(f"results: {out} (compare.md, report.html, summary.json, pyperf-<strategy>.json)")
     if STOP.requested:
         return STOP.exit_code
-    return EXIT_FAILED if any(failed) else EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _ci(args: argparse.Namespace) -> int:
     from bench.report import (
         Thresholds,
         evaluate,
-        load_run,
         load_thresholds,
-        print_table,
-        write_compare,
         write_gate_markdown,
         write_junit,
-        write_report_html,
     )
 
     thresholds = Thresholds()
@@ -459,19 +470,15 @@ def _ci(args: argparse.Namespace) -> int:
         }
     )
     out = _prepare(args, "ci")
-    run_dirs = _compare_runs(args, out)
-    if not run_dirs:
+    result = _comparison(args, out)
+    if result is None:
         print(f"aegis-bench: stopped before any strategy ran; no gate in {out}")
         return STOP.exit_code or EXIT_FAILED
-    write_compare(out, run_dirs)
-    write_report_html(out, run_dirs)
-    runs = {summary["strategy"]: summary for summary in (load_run(d)[0] for d in run_dirs)}
-    checks = evaluate(thresholds, runs)
+    _, combined = result
+    checks = evaluate(thresholds, combined["comparison"])
     write_junit(out / "junit.xml", checks)
-    write_gate_markdown(out / "ci.md", checks, runs)
-    print_table(list(runs.values()))
-    for summary in runs.values():
-        _report_run(summary)  # its notes; the gate alone decides the exit code
+    write_gate_markdown(out / "ci.md", checks, combined["comparison"])
+    _report_comparison(combined)  # its notes; the gate alone decides the exit code
     broken = [check for check in checks if not check.passed]
     for check in broken:
         print(f"THRESHOLD BROKEN: {check.name}: {check.message} (limit {check.limit})",

@@ -1,7 +1,8 @@
 """Reports: atomic result files, summary.json, pyperf files, comparisons, the CI gate."""
 
 from bench.report._atomic import write_json_atomic, write_text_atomic
-from bench.report._compare import load_run, percentile_ci_ms, write_compare
+from bench.report._compare import comparison_headline, load_run, write_compare
+from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison
 from bench.report._gate import (
     Check,
     Thresholds,
@@ -11,30 +12,46 @@ from bench.report._gate import (
     write_junit,
 )
 from bench.report._html import CHART_TITLES, write_report_html
-from bench.report._pyperf import VALUES_PER_BENCHMARK, pyperf_path, write_pyperf_file
+from bench.report._pyperf import (
+    VALUES_PER_BENCHMARK,
+    pyperf_path,
+    write_pyperf_file,
+    write_repetitions_pyperf,
+)
+from bench.report._repetitions import RERUN_WIDENING, Interval, ratio_interval, rerun_interval
 from bench.report._summary import SCHEMA_VERSION, build_summary, load_parts, versions
-from bench.report._terminal import print_table
+from bench.report._terminal import print_comparison, print_table
 
 __all__ = [
+    "AT_RATE",
+    "CAPACITY",
     "CHART_TITLES",
+    "RERUN_WIDENING",
     "SCHEMA_VERSION",
     "VALUES_PER_BENCHMARK",
     "Check",
+    "Interval",
+    "PhaseRun",
     "Thresholds",
+    "build_comparison",
     "build_summary",
+    "comparison_headline",
     "evaluate",
     "load_parts",
     "load_run",
     "load_thresholds",
-    "percentile_ci_ms",
+    "print_comparison",
     "print_table",
     "pyperf_path",
+    "ratio_interval",
+    "rerun_interval",
     "versions",
     "write_compare",
     "write_gate_markdown",
     "write_json_atomic",
     "write_junit",
     "write_pyperf_file",
+    "write_repetitions_pyperf",
     "write_report_html",
     "write_text_atomic",
 ]

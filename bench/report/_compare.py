@@ -1,16 +1,13 @@
-"""``compare.md`` and the combined ``summary.json`` of a multi-strategy comparison.
+"""``compare.md``, the combined ``summary.json`` and the pyperf files of a comparison.
 
-Percentile confidence intervals are order-statistic (binomial) intervals: for quantile
-``q`` of ``n`` recorded requests, the 95% interval runs between the values at ranks
-``n*q -/+ 1.96*sqrt(n*q*(1-q))``, read from the run's HdrHistogram. It assumes requests
-are independent draws, which consecutive requests of one session are not quite: treat
-the interval as a lower bound on the uncertainty.
+A comparison repeats each strategy ``N`` times in two phases (see
+``bench/cli/_compare.py``); every figure here is a value over those repetitions with its
+95% rerun interval (``bench/report/_repetitions.py``), never one run's sampling interval.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -19,14 +16,15 @@ from typing import Any
 from bench.measure import Recorder
 from bench.report import _format as fmt
 from bench.report._atomic import write_json_atomic, write_text_atomic
-from bench.report._pyperf import pyperf_path, write_pyperf_file
+from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison, load_summary
+from bench.report._pyperf import CAPACITY_BENCHMARK, write_repetitions_pyperf
 
-__all__ = ["load_run", "percentile_ci_ms", "write_compare"]
+__all__ = ["comparison_headline", "load_run", "write_compare"]
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], Recorder]:
     """A run folder's summary and merged latency recorder."""
-    summary: dict[str, Any] = json.loads((run_dir / "summary.json").read_text())
+    summary = load_summary(run_dir)
     recorder = Recorder()
     latency = run_dir / "latency.json"
     if latency.is_file():
@@ -34,27 +32,13 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], Recorder]:
     return summary, recorder
 
 
-def percentile_ci_ms(recorder: Recorder, quantile: float) -> tuple[float, float, float] | None:
-    """(low, value, high) in ms of a latency quantile with its 95% order-statistic interval."""
-    histogram = recorder.total().histogram
-    count = histogram.get_total_count()
-    if count == 0:
-        return None
-    spread = 1.96 * math.sqrt(count * quantile * (1 - quantile))
-    low_rank = max(0.0, count * quantile - spread) / count
-    high_rank = min(float(count), count * quantile + spread) / count
-
-    def at(fraction: float) -> float:
-        return float(histogram.get_value_at_percentile(min(100.0, fraction * 100))) / 1000.0
-
-    return at(low_rank), at(quantile), at(high_rank)
-
-
-def _pyperf_table(paths: list[Path]) -> str:
+def _pyperf_table(paths: list[Path], benchmark: str) -> str:
     if len(paths) < 2:
-        return "Fewer than two runs have latencies (a run without a completed call has none).\n"
+        return (
+            "Fewer than two strategies have pyperf files (one without a completed call has none).\n"
+        )
     result = subprocess.run(
-        [sys.executable, "-m", "pyperf", "compare_to", *map(str, paths), "--table"],
+        [sys.executable, "-m", "pyperf", "compare_to", *map(str, paths), "-b", benchmark],
         capture_output=True,
         text=True,
         timeout=120,
@@ -64,107 +48,283 @@ def _pyperf_table(paths: list[Path]) -> str:
     return f"```\n{result.stdout.strip()}\n```\n"
 
 
-def _ci_text(ci: tuple[float, float, float] | None) -> str:
-    """``value [low, high]`` in ms, each printed as every latency is."""
-    if ci is None:
-        return fmt.NOT_AVAILABLE
-    low, value, high = ci
-    return f"{fmt.ms(value)} [{fmt.ms(low)}, {fmt.ms(high)}]"
+def _value(data: dict[str, Any] | None) -> float | None:
+    return None if not data else data.get("value")
 
 
-def _per_request(value: float | None, requests: int, scale: float = 1.0) -> float | None:
-    """``value * scale`` per request, or None when either is unknown."""
-    if value is None or not requests:
-        return None
-    return value * scale / requests
+def comparison_headline(comparison: dict[str, Any]) -> list[str]:
+    """One sentence per strategy compared with the first, every figure as everywhere else."""
+    first = comparison["first"]
+    base = comparison["strategies"][first]
+    n = comparison["repetitions"]
+    rate = comparison["offered_rate_rps"]
+    sentences = []
+    for name, ratio in comparison["throughput_ratios"].items():
+        other = comparison["strategies"][name]
+        bound = base["latency_bound_by_generator"] or other["latency_bound_by_generator"]
+
+        def pair(key: str, show: Any, sub: str | None = None, other: dict[str, Any] = other) -> str:
+            a, b = base[key], other[key]
+            if sub is not None:
+                a, b = a[sub], b[sub]
+            return f"{show(_value(a))} vs {show(_value(b))}"
+
+        interval = (
+            f"95% rerun interval {fmt.ratio(ratio['ci_low'])}-{fmt.ratio(ratio['ci_high'])}, "
+            if ratio["ci_low"] is not None
+            else "no interval from one repetition, "
+        )
+        latency = (
+            f"at {fmt.rate(rate)} req/s offered, p50 {pair('latency_at_rate_ms', fmt.ms, 'p50')} "
+            f"ms, p99 {pair('latency_at_rate_ms', fmt.ms, 'p99')} ms"
+            + (fmt.GENERATOR_BOUND if bound else "")
+            if rate
+            else "no latency runs"
+        )
+        sentences.append(
+            f"`{first}` sustains {fmt.ratio(ratio['value'])}x `{name}`'s throughput "
+            f"({interval}N = {n}); {latency}; "
+            f"{pair('connections_per_request', fmt.per_request)} connections and "
+            f"{pair('tls_handshakes_per_request', fmt.per_request)} TLS handshakes per "
+            f"request; client CPU {pair('client_cpu_us_per_request', fmt.us)} µs/request, "
+            f"server {pair('server_cpu_us_per_request', fmt.us)} µs/request."
+        )
+    return sentences
 
 
-def write_compare(out_dir: Path, run_dirs: list[Path]) -> tuple[Path, dict[str, Any]]:
-    """Write ``compare.md`` and the combined ``summary.json``; return (md path, combined)."""
-    runs = [load_run(run_dir) for run_dir in run_dirs]
-    paths = []
-    for run_dir, (summary, _) in zip(run_dirs, runs, strict=True):
-        path: Path | None = pyperf_path(run_dir, summary["strategy"])
-        if path is None or not path.is_file():
-            path = write_pyperf_file(run_dir)
-        if path is not None:  # a run without a completed call has no pyperf file
-            paths.append(path)
-    baseline = runs[0][0]
-    base_rps = baseline["throughput_rps"] or 0.0
-    ratios = {
-        s["strategy"]: (round(s["throughput_rps"] / base_rps, 3) if base_rps else None)
-        for s, _ in runs
-    }
+_DEFINITIONS = """\
+## What each figure means
+
+- **[low, high]**: the 95% rerun interval across the N repetitions: where the same
+  command's value should land 95% of the time when run again (Student's t over the
+  repetitions, `sqrt(2/N)` for the rerun's own sampling, calibrated on real reruns; see
+  the README's "Intervals"). A figure over one repetition has none.
+- **capacity rps**: requests completed per second in the steady-state window of a
+  closed-loop run (every user sends its next request as soon as its think time allows).
+- **throughput ratio**: the first strategy's mean capacity over this one's; its interval
+  comes from each repetition's own ratio (the two ran back to back).
+- **p50 / p99 at the offered rate**: latency percentiles of the open-model runs, in ms,
+  measured from each request's intended start on its user's fixed schedule, so a
+  request that started late because the one before was slow still counts its wait
+  (wrk2's correction for coordinated omission).
+- **service p50 / p99**: the same requests timed from when they actually began.
+- **late starts**: open-model requests that began more than 10 ms after their intended
+  start.
+- **conns / request, TLS / request**: TCP connections opened and TLS handshakes made by
+  the clients per request (capacity runs).
+- **client CPU µs / request**: the load processes' CPU time in the window over the
+  window's requests (capacity runs). **server CPU µs / request**: the reference
+  backend's CPU time over its requests, whole run.
+- **saturated**: runs in which the load generator, not the target, bounded the
+  figures (a load process's core or the machine full, or event-loop lag a tenth of the
+  median latency). Latencies of such runs are marked "(generator-bound)".
+"""
+
+
+def _isolation_rows(comparison: dict[str, Any]) -> list[str]:
     lines = [
-        "# aegis-bench comparison",
-        "",
-        f"Strategies {', '.join(s['strategy'] for s, _ in runs)} with identical settings: "
-        f"{fmt.count(baseline['users'])} users, {fmt.seconds(baseline['duration_requested_s'])} "
-        f"s, target {baseline['target']}. Baseline: `{baseline['strategy']}`.",
-        "",
-        "## Isolation",
-        "",
-        "| strategy | verdict | client-side leaks | server-side leaks | shared connections "
-        "| replays accepted | foreign sessions | lost sessions | identity checks |",
+        "| strategy | verdict | runs | client-side leaks | server-side leaks | shared connections "
+        "| replays accepted | foreign sessions | identity checks |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for summary, _ in runs:
-        iso = summary["isolation"]
+    for name, figures in comparison["strategies"].items():
+        iso = figures["isolation"]
         verdict = fmt.verdict(iso)
         verdict = verdict if verdict == "isolated" else f"**{verdict}**: {iso['reason']}"
         lines.append(
-            f"| {summary['strategy']} | {verdict} | {fmt.count(iso['client_side_leaks'])} | "
-            f"{fmt.count(iso['server_side_leaks'])} | {fmt.count(iso['shared_connections'])} | "
-            f"{fmt.count(iso['replay_accepted'])} | {fmt.count(iso.get('foreign_sessions'))} | "
-            f"{fmt.count(iso['lost_sessions'])} | "
-            f"{fmt.count(iso['checked'])} |"
+            f"| {name} | {verdict} | {fmt.count(iso['runs'])} | "
+            f"{fmt.count(iso['client_side_leaks'])} | {fmt.count(iso['server_side_leaks'])} | "
+            f"{fmt.count(iso['shared_connections'])} | {fmt.count(iso['replay_accepted'])} | "
+            f"{fmt.count(iso['foreign_sessions'])} | {fmt.count(iso['checked'])} |"
         )
-    lines += [
-        "",
-        "## Verdict",
-        "",
-        "| strategy | throughput rps | ratio | conns / request | TLS handshakes / request "
-        "| client CPU µs / req | server CPU µs / req | p50 ms [95% CI] | p99 ms [95% CI] "
-        "| generator saturated |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+    return lines
+
+
+def _capacity_rows(comparison: dict[str, Any]) -> list[str]:
+    first = comparison["first"]
+    lines = [
+        f"| strategy | capacity rps | throughput ratio ({first} / this) | conns / request "
+        "| TLS / request | client CPU µs / request | server CPU µs / request | saturated |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for summary, recorder in runs:
-        connections = summary["connections"]
-        server_cpu = (summary.get("server") or {}).get("cpu_s")
-        tls = connections.get("tls_handshakes")
+    for name, f in comparison["strategies"].items():
+        ratio = comparison["throughput_ratios"].get(name)
         lines.append(
-            f"| {summary['strategy']} | {fmt.rate(summary['throughput_rps'])} | "
-            f"{fmt.ratio(ratios[summary['strategy']])} | "
-            f"{fmt.per_request(connections['per_request'])} | "
-            f"{fmt.per_request(_per_request(tls, summary['requests']))} | "
-            f"{fmt.us(summary['client_cpu_us_per_request'])} | "
-            f"{fmt.us(_per_request(server_cpu, summary['requests'], 1e6))} | "
-            f"{_ci_text(percentile_ci_ms(recorder, 0.5))} | "
-            f"{_ci_text(percentile_ci_ms(recorder, 0.99))} | "
-            f"{'yes' if summary['generator']['saturated'] else 'no'} |"
+            f"| {name} | {fmt.interval(f['capacity_rps'], fmt.rate)} | "
+            f"{fmt.interval(ratio, fmt.ratio) if ratio else '1 (the first)'} | "
+            f"{fmt.interval(f['connections_per_request'], fmt.per_request)} | "
+            f"{fmt.interval(f['tls_handshakes_per_request'], fmt.per_request)} | "
+            f"{fmt.interval(f['client_cpu_us_per_request'], fmt.us)} | "
+            f"{fmt.interval(f['server_cpu_us_per_request'], fmt.us)} | "
+            f"{f['saturated_runs'][CAPACITY]} of {f['runs'][CAPACITY]} |"
         )
-    lines += [
+    return lines
+
+
+def _latency_rows(comparison: dict[str, Any]) -> list[str]:
+    lines = [
+        "| strategy | p50 ms | p99 ms | service p50 ms | service p99 ms | achieved rps "
+        "| late starts | saturated |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, f in comparison["strategies"].items():
+        bound = f["latency_bound_by_generator"]
+
+        def latency(section: str, q: str, f: dict[str, Any] = f, bound: bool = bound) -> str:
+            return fmt.bounded(fmt.interval(f[section][q], fmt.ms), bound)
+
+        lines.append(
+            f"| {name} | {latency('latency_at_rate_ms', 'p50')} | "
+            f"{latency('latency_at_rate_ms', 'p99')} | "
+            f"{latency('service_time_at_rate_ms', 'p50')} | "
+            f"{latency('service_time_at_rate_ms', 'p99')} | "
+            f"{fmt.interval(f['achieved_rate_rps'], fmt.rate)} | "
+            f"{fmt.count(f['late_starts_at_rate'])} of {fmt.count(f['scheduled_at_rate'])} | "
+            f"{f['saturated_runs'][AT_RATE]} of {f['runs'][AT_RATE]} |"
+        )
+    return lines
+
+
+def _repetition_rows(runs: list[PhaseRun], out_dir: Path) -> list[str]:
+    lines = [
+        "| strategy | phase | repetition | throughput rps | p50 ms | p99 ms | saturated | folder |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        s = load_summary(run.folder)
+        open_model = s.get("open_model") or {}
+        latency = open_model.get("latency_from_intended_start_ms") or s["latency_ms"]
+        bound = s["generator"]["saturated"]
+        lines.append(
+            f"| {run.strategy} | {run.phase} | {run.repetition} | {fmt.rate(s['throughput_rps'])} "
+            f"| {fmt.bounded(fmt.ms(latency['p50']), bound)} "
+            f"| {fmt.bounded(fmt.ms(latency['p99']), bound)} | {'yes' if bound else 'no'} "
+            f"| `{run.folder.relative_to(out_dir)}` |"
+        )
+    return lines
+
+
+def _complete_repetitions(runs: list[PhaseRun], strategies: list[str], phase: str) -> set[int]:
+    """Repetitions of a phase that every strategy completed."""
+    done = {(r.strategy, r.repetition) for r in runs if r.phase == phase}
+    repetitions = {r.repetition for r in runs if r.phase == phase}
+    return {i for i in repetitions if all((s, i) in done for s in strategies)}
+
+
+def _write_pyperf_files(
+    out_dir: Path, runs: list[PhaseRun], strategies: list[str], comparison: dict[str, Any]
+) -> list[Path]:
+    latency_reps = _complete_repetitions(runs, strategies, AT_RATE)
+    capacity_reps = _complete_repetitions(runs, strategies, CAPACITY)
+    first = load_summary(runs[0].folder)
+    metadata = {
+        "aegis_users": int(first["users"]),
+        "aegis_target": str(first["target"]),
+        "aegis_repetitions": len(capacity_reps),
+        "aegis_offered_rate_rps": comparison["offered_rate_rps"] or 0.0,
+    }
+    paths = []
+    for strategy in strategies:
+        mine = sorted((r for r in runs if r.strategy == strategy), key=lambda r: r.repetition)
+        path = write_repetitions_pyperf(
+            out_dir,
+            strategy,
+            [r.folder for r in mine if r.phase == AT_RATE and r.repetition in latency_reps],
+            [r.folder for r in mine if r.phase == CAPACITY and r.repetition in capacity_reps],
+            metadata,
+        )
+        if path is not None:
+            paths.append(path)
+    return paths
+
+
+def write_compare(
+    out_dir: Path,
+    runs: list[PhaseRun],
+    strategies: list[str],
+    *,
+    repetitions: int,
+    offered_rate_rps: float | None,
+    offered_rate_from: str,
+) -> tuple[Path, dict[str, Any]]:
+    """Write ``compare.md``, the combined ``summary.json`` and the top-level pyperf files.
+
+    Returns the path of compare.md and the combined summary.
+    """
+    comparison = build_comparison(
+        runs,
+        strategies,
+        repetitions=repetitions,
+        offered_rate_rps=offered_rate_rps,
+        offered_rate_from=offered_rate_from,
+    )
+    paths = _write_pyperf_files(out_dir, runs, strategies, comparison)
+    first = load_summary(runs[0].folder)
+    n = comparison["repetitions"]
+    rate = comparison["offered_rate_rps"]
+    lines = [
+        "# aegis-bench comparison",
         "",
-        "Percentile intervals are order-statistic 95% intervals from the HdrHistograms; "
-        "server CPU is the reference backend's own process time.",
+        *comparison_headline(comparison),
+        "",
+        f"Settings: strategies {', '.join(f'`{s}`' for s in strategies)}, "
+        f"{fmt.count(first['users'])} users, {fmt.seconds(first['duration_requested_s'])} s "
+        f"per run, target {first['target']}. Each strategy ran N = {n} times in each phase, "
+        "alternately (A B A B ...). Latency runs offered "
+        + (
+            f"{fmt.rate(rate)} req/s ({comparison['offered_rate_from']})."
+            if rate
+            else f"nothing: {comparison['offered_rate_from']}."
+        ),
+        "",
+        _DEFINITIONS,
+        "## Isolation (every run)",
+        "",
+        *_isolation_rows(comparison),
+        "",
+        f"## Capacity (closed loop, N = {n})",
+        "",
+        *_capacity_rows(comparison),
+        "",
+        f"## Latency at {fmt.rate(rate)} req/s offered (open model, N = {n})"
+        if rate
+        else "## Latency at an offered rate: not measured",
+        "",
+        *(_latency_rows(comparison) if rate else []),
+        "",
+        "## Every run",
+        "",
+        *_repetition_rows(runs, out_dir),
         "",
         "## pyperf",
         "",
-        "Each benchmark holds the same number of values (quantiles of the run's "
-        "histogram), so `compare_to`'s t-test is valid. Reproduce with "
-        f"`python -m pyperf compare_to {' '.join(str(p) for p in paths)} --table`.",
+        f"`pyperf-<strategy>.json` holds one pyperf run per repetition (pyperf's model of "
+        f"repeated processes), one value each: the repetition's median latency at the offered "
+        f"rate (`all-requests` and each endpoint) and its seconds per request at capacity "
+        f"(`{CAPACITY_BENCHMARK}`). So `compare_to` tests the spread between repetitions. "
+        f"Reproduce: `python -m pyperf compare_to {' '.join(p.name for p in paths)}`.",
         "",
-        _pyperf_table(paths),
+        _pyperf_table(paths, "all-requests"),
+        _pyperf_table(paths, CAPACITY_BENCHMARK),
     ]
     compare_md = out_dir / "compare.md"
     write_text_atomic(compare_md, "\n".join(lines))
     combined = {
-        "schema": 1,
+        "schema": 2,
         "kind": "compare",
-        "baseline": baseline["strategy"],
-        "strategies": [s["strategy"] for s, _ in runs],
-        "throughput_ratio": ratios,
-        "runs": {s["strategy"]: s for s, _ in runs},
+        "baseline": strategies[0],
+        "strategies": strategies,
+        "comparison": comparison,
+        "runs": [
+            {
+                "strategy": run.strategy,
+                "phase": run.phase,
+                "repetition": run.repetition,
+                "folder": str(run.folder.relative_to(out_dir)),
+                "summary": load_summary(run.folder),
+            }
+            for run in runs
+        ],
     }
     write_json_atomic(out_dir / "summary.json", combined)
     return compare_md, combined

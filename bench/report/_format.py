@@ -25,11 +25,15 @@ Units stay in column headers and labels, not in the figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "GENERATOR_BOUND",
     "NOT_AVAILABLE",
+    "bounded",
     "count",
+    "interval",
     "kib",
     "ms",
     "per_request",
@@ -42,6 +46,8 @@ __all__ = [
 ]
 
 NOT_AVAILABLE = "n/a"
+# Appended to a latency the load generator, not the target, bounded (a saturated run).
+GENERATOR_BOUND = " (generator-bound)"
 _SIGNIFICANT = 3
 
 
@@ -117,3 +123,20 @@ def verdict(isolation: dict[str, Any]) -> str:
     """An isolation section's verdict as every output shows it: loud unless ``isolated``."""
     outcome = str(isolation.get("verdict", "not checked"))
     return outcome if outcome == "isolated" else outcome.upper()
+
+
+def interval(data: dict[str, Any] | None, show: Callable[[float | None], str]) -> str:
+    """A figure over repetitions as ``value [low, high]``, each printed by ``show``.
+
+    With one repetition there is no interval and only the value prints.
+    """
+    if not data or data.get("value") is None:
+        return NOT_AVAILABLE
+    if data.get("ci_low") is None or data.get("ci_high") is None:
+        return show(data["value"])
+    return f"{show(data['value'])} [{show(data['ci_low'])}, {show(data['ci_high'])}]"
+
+
+def bounded(text: str, generator_bound: bool) -> str:
+    """A latency as printed, marked when the load generator bounded it."""
+    return text + GENERATOR_BOUND if generator_bound and text != NOT_AVAILABLE else text

@@ -79,73 +79,79 @@ def load_thresholds(path: Path) -> Thresholds:
     return Thresholds(**raw)
 
 
-def _leaks(summary: dict[str, Any]) -> int:
-    iso = summary["isolation"]
-    return sum(
-        int(iso.get(key) or 0)
-        for key in (
-            "client_side_leaks",
-            "server_side_leaks",
-            "shared_connections",
-            "replay_accepted",
-            "foreign_sessions",
-        )
-    )
+def _p99(figures: dict[str, Any]) -> tuple[float | None, str]:
+    """The p99 the gate judges: at the offered rate when measured, else at capacity."""
+    at_rate = figures["latency_at_rate_ms"]["p99"]
+    if at_rate.get("value") is not None:
+        return at_rate["value"], f"p99 at the offered rate {fmt.interval(at_rate, fmt.ms)} ms"
+    return None, "no latency runs at an offered rate"
 
 
-def evaluate(thresholds: Thresholds, runs: dict[str, dict[str, Any]]) -> list[Check]:
-    """Judge every threshold over the runs (by strategy name)."""
+def evaluate(thresholds: Thresholds, comparison: dict[str, Any]) -> list[Check]:
+    """Judge every threshold over a comparison (``comparison`` of the combined summary).
+
+    Figures are values over the repetitions; their intervals are shown in the messages.
+    """
+    strategies: dict[str, dict[str, Any]] = comparison["strategies"]
+    n = comparison["repetitions"]
     checks = []
-    leaks = sum(_leaks(s) for name, s in runs.items() if name != NEGATIVE_CONTROL)
+    leaks = sum(f["isolation"]["leaks"] for name, f in strategies.items()
+                if name != NEGATIVE_CONTROL)  # fmt: skip
     checks.append(
         Check("max-leaks", thresholds.max_leaks, leaks, leaks <= thresholds.max_leaks,
               f"{fmt.count(leaks)} leaks (client, server, shared connections, accepted "
-              "replays, foreign sessions)")
+              "replays, foreign sessions) over every run")
     )  # fmt: skip
-    for name, summary in runs.items():
+    for name, figures in strategies.items():
         if name != NEGATIVE_CONTROL:
             # No evidence is never a pass: a run that checked nothing fails the gate.
-            iso = summary["isolation"]
+            iso = figures["isolation"]
             checks.append(
                 Check(f"isolation-checked[{name}]", 1, iso["checked"],
                       iso["verdict"] != "not checked", f"{name}: isolation {iso['verdict']}: "
                       f"{iso['reason']}")
             )  # fmt: skip
         if thresholds.max_error_rate is not None:
-            rate = float(summary["error_rate"])
+            rate = float(figures["error_rate"])
             checks.append(
                 Check(f"max-error-rate[{name}]", thresholds.max_error_rate, rate,
-                      rate <= thresholds.max_error_rate, f"{name}: error rate {fmt.percent(rate)}")
+                      rate <= thresholds.max_error_rate,
+                      f"{name}: error rate {fmt.percent(rate)} over every run")
             )  # fmt: skip
         if thresholds.max_p99_ms is not None:
-            p99 = summary["latency_ms"]["p99"]
+            p99, shown = _p99(figures)
             ok = p99 is not None and p99 <= thresholds.max_p99_ms
             checks.append(
                 Check(f"max-p99-ms[{name}]", thresholds.max_p99_ms, p99, ok,
-                      f"{name}: p99 {fmt.ms(p99)} ms")
+                      f"{name}: {shown} (N = {n})")
             )  # fmt: skip
-    if thresholds.max_conns_per_request is not None and "pooled" in runs:
-        per_request = runs["pooled"]["connections"]["per_request"]
-        ok = per_request is not None and per_request <= thresholds.max_conns_per_request
+    if thresholds.max_conns_per_request is not None and "pooled" in strategies:
+        per_request = strategies["pooled"]["connections_per_request"]
+        value = per_request.get("value")
+        ok = value is not None and value <= thresholds.max_conns_per_request
         checks.append(
-            Check("max-conns-per-request[pooled]", thresholds.max_conns_per_request, per_request,
-                  ok, f"pooled: {fmt.per_request(per_request)} connections per request")
+            Check("max-conns-per-request[pooled]", thresholds.max_conns_per_request, value, ok,
+                  f"pooled: {fmt.interval(per_request, fmt.per_request)} connections per "
+                  f"request (N = {n})")
         )  # fmt: skip
     if thresholds.min_speedup is not None:
-        pooled, per_call = runs.get("pooled"), runs.get("per-call")
-        if pooled and per_call and per_call["throughput_rps"]:
-            speedup = pooled["throughput_rps"] / per_call["throughput_rps"]
-            checks.append(
-                Check("min-speedup", thresholds.min_speedup, round(speedup, 3),
-                      speedup >= thresholds.min_speedup,
-                      f"pooled/per-call throughput {fmt.ratio(speedup)}x")
-            )  # fmt: skip
-        else:
-            checks.append(
-                Check("min-speedup", thresholds.min_speedup, None, False,
-                      "min-speedup needs both a pooled and a per-call run")
-            )  # fmt: skip
+        checks.append(_speedup(thresholds.min_speedup, strategies, n))
     return checks
+
+
+def _speedup(limit: float, strategies: dict[str, dict[str, Any]], n: int) -> Check:
+    """pooled's mean capacity over per-call's, judged on its value."""
+    pooled, per_call = strategies.get("pooled"), strategies.get("per-call")
+    if not pooled or not per_call:
+        return Check("min-speedup", limit, None, False,
+                     "min-speedup needs both a pooled and a per-call run")  # fmt: skip
+    a, b = pooled["capacity_rps"].get("value"), per_call["capacity_rps"].get("value")
+    if not a or not b:
+        return Check("min-speedup", limit, None, False,
+                     "min-speedup: a strategy completed no call")  # fmt: skip
+    speedup = a / b
+    return Check("min-speedup", limit, round(speedup, 3), speedup >= limit,
+                 f"pooled/per-call capacity {fmt.ratio(speedup)}x (N = {n})")  # fmt: skip
 
 
 def write_junit(path: Path, checks: list[Check]) -> None:
@@ -163,9 +169,10 @@ def write_junit(path: Path, checks: list[Check]) -> None:
     write_text_atomic(path, ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n")
 
 
-def write_gate_markdown(path: Path, checks: list[Check], runs: dict[str, dict[str, Any]]) -> None:
+def write_gate_markdown(path: Path, checks: list[Check], comparison: dict[str, Any]) -> None:
     """A Markdown summary a CI system can show: verdict, thresholds, headline figures."""
     broken = [c for c in checks if not c.passed]
+    n = comparison["repetitions"]
     lines = [
         f"# aegis-bench CI: {'FAILED' if broken else 'passed'}",
         "",
@@ -177,13 +184,21 @@ def write_gate_markdown(path: Path, checks: list[Check], runs: dict[str, dict[st
             f"| {check.name} | {check.shown(check.limit)} | {check.shown(check.observed)} | "
             f"{'ok' if check.passed else '**broken**: ' + check.message} |"
         )
-    lines += ["", "| strategy | throughput rps | p50 ms | p99 ms | conns / request | leaks |"]
-    lines.append("|---|---|---|---|---|---|")
-    for name, summary in runs.items():
+    lines += [
+        "",
+        f"Figures over N = {n} repetitions, with their 95% rerun intervals.",
+        "",
+        "| strategy | capacity rps | p50 ms at offered rate | p99 ms at offered rate "
+        "| conns / request | leaks |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, f in comparison["strategies"].items():
+        bound = f["latency_bound_by_generator"]
         lines.append(
-            f"| {name} | {fmt.rate(summary['throughput_rps'])} | "
-            f"{fmt.ms(summary['latency_ms']['p50'])} | {fmt.ms(summary['latency_ms']['p99'])} | "
-            f"{fmt.per_request(summary['connections']['per_request'])} | "
-            f"{fmt.count(_leaks(summary))} |"
+            f"| {name} | {fmt.interval(f['capacity_rps'], fmt.rate)} | "
+            f"{fmt.bounded(fmt.interval(f['latency_at_rate_ms']['p50'], fmt.ms), bound)} | "
+            f"{fmt.bounded(fmt.interval(f['latency_at_rate_ms']['p99'], fmt.ms), bound)} | "
+            f"{fmt.interval(f['connections_per_request'], fmt.per_request)} | "
+            f"{fmt.count(f['isolation']['leaks'])} |"
         )
     write_text_atomic(path, "\n".join(lines) + "\n")

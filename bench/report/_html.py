@@ -31,7 +31,9 @@ _CDF_POINTS = [p / 10 for p in range(1, 1000)] + [99.9, 99.95, 99.99, 100.0]
 
 
 def _cdf(recorder: Recorder) -> tuple[list[float], list[float]]:
-    histogram = recorder.total().histogram
+    """The latency CDF: from intended start in an open-model run, else service time."""
+    total = recorder.total()
+    histogram = total.intended if total.intended is not None else total.histogram
     if histogram.get_total_count() == 0:
         return [], []
     return [histogram.get_value_at_percentile(p) / 1000.0 for p in _CDF_POINTS], _CDF_POINTS
@@ -45,25 +47,28 @@ def _timeline(recorder: Recorder, column: int) -> tuple[list[int], list[int]]:
     return [s - start for s in seconds], [recorder.timeline[s][column] for s in seconds]
 
 
-def _headline(runs: list[tuple[dict[str, Any], Recorder]]) -> str:
+def _headline(runs: list[tuple[dict[str, Any], Recorder]], labels: list[str]) -> str:
     rows = []
-    for summary, _ in runs:
+    for (summary, _), label in zip(runs, labels, strict=True):
         iso = summary["isolation"]
         shown = fmt.verdict(iso)
         style = ' style="color:#b00020;font-weight:bold"' if shown != "isolated" else ""
-        latency = summary["latency_ms"]
+        open_model = summary.get("open_model") or {}
+        latency = open_model.get("latency_from_intended_start_ms") or summary["latency_ms"]
+        bound = bool(summary.get("latency_bound_by_generator"))
         rows.append(
             "<tr>"
-            f"<td>{html.escape(summary['strategy'])}</td>"
+            f"<td>{html.escape(label)}</td>"
             f"<td{style}>{shown} ({html.escape(iso['reason'])})</td>"
-            f"<td>{fmt.rate(summary['throughput_rps'])}</td><td>{fmt.ms(latency['p50'])}</td>"
-            f"<td>{fmt.ms(latency['p99'])}</td>"
+            f"<td>{fmt.rate(summary['throughput_rps'])}</td>"
+            f"<td>{fmt.bounded(fmt.ms(latency['p50']), bound)}</td>"
+            f"<td>{fmt.bounded(fmt.ms(latency['p99']), bound)}</td>"
             f"<td>{fmt.per_request(summary['connections']['per_request'])}</td>"
             f"<td>{fmt.us(summary['client_cpu_us_per_request'])}</td>"
             "</tr>"
         )
     return (
-        "<table><tr><th>strategy</th><th>isolation</th><th>throughput rps</th>"
+        "<table><tr><th>run</th><th>isolation</th><th>throughput rps</th>"
         "<th>p50 ms</th><th>p99 ms</th><th>connections / request</th>"
         "<th>client CPU µs / request</th></tr>" + "".join(rows) + "</table>"
     )
@@ -97,11 +102,11 @@ def _evidence_table(strategy: str, examples: list[dict[str, Any]]) -> str:
     return f"<table><caption>{html.escape(strategy)}</caption><tr>{head}</tr>{body}</table>"
 
 
-def _evidence(runs: list[tuple[dict[str, Any], Recorder]]) -> str:
+def _evidence(runs: list[tuple[dict[str, Any], Recorder]], labels: list[str]) -> str:
     """The "Isolation evidence" section: a table per run with examples, or nothing."""
     tables = [
-        _evidence_table(summary["strategy"], examples)
-        for summary, _ in runs
+        _evidence_table(label, examples)
+        for (summary, _), label in zip(runs, labels, strict=True)
         if (examples := summary["isolation"].get("examples"))
     ]
     if not tables:
@@ -112,12 +117,23 @@ def _evidence(runs: list[tuple[dict[str, Any], Recorder]]) -> str:
     )
 
 
-def write_report_html(out_dir: Path, run_dirs: list[Path]) -> Path:
-    """Write ``report.html`` for the given run folders and return its path."""
+def write_report_html(
+    out_dir: Path,
+    run_dirs: list[Path],
+    *,
+    labels: list[str] | None = None,
+    headline: list[str] | None = None,
+) -> Path:
+    """Write ``report.html`` for the given run folders and return its path.
+
+    ``labels`` name the runs (default: their strategies); ``headline`` sentences (a
+    comparison's) open the page. Latencies are the open model's from intended start
+    when the run had a rate, and marked when the load generator bounded them.
+    """
     runs = [load_run(run_dir) for run_dir in run_dirs]
+    labels = labels or [summary["strategy"] for summary, _ in runs]
     figure = make_subplots(rows=3, cols=1, subplot_titles=CHART_TITLES, vertical_spacing=0.08)
-    for summary, recorder in runs:
-        name = summary["strategy"]
+    for (_, recorder), name in zip(runs, labels, strict=True):
         x, y = _cdf(recorder)
         figure.add_trace(go.Scatter(x=x, y=y, name=f"{name} latency", mode="lines"), row=1, col=1)
         seconds, opened = _timeline(recorder, 2)
@@ -136,8 +152,9 @@ def write_report_html(out_dir: Path, run_dirs: list[Path]) -> Path:
         "td,th{border:1px solid #ccc;padding:4px 8px}caption{font-weight:bold;text-align:left}"
         "</style></head><body>"
         "<h1>aegis-bench report</h1>"
-        + _headline(runs)
-        + _evidence(runs)
+        + "".join(f"<p>{html.escape(sentence)}</p>" for sentence in headline or [])
+        + _headline(runs, labels)
+        + _evidence(runs, labels)
         + charts
         + "</body></html>"
     )

@@ -1,8 +1,19 @@
-"""pyperf files from a run's latency histograms.
+"""pyperf files: one per run folder, and one per strategy at the top of a comparison.
 
-Each run folder gets ``pyperf-<strategy>.json``: one benchmark per endpoint plus
-``all-requests``, unit ``second``, readable by ``python -m pyperf stats``, ``hist`` and
-``compare_to``.
+**A comparison's** ``pyperf-<strategy>.json`` (:func:`write_repetitions_pyperf`) holds
+one pyperf *run* per repetition, as pyperf models repeated processes, so
+``python -m pyperf compare_to`` sees the spread between repetitions, the spread a user
+meets when rerunning. Each run holds one value per benchmark, that repetition's
+measurement: ``all-requests`` and one benchmark per endpoint give the median latency
+from each request's intended start at the offered rate (the open-model runs; the
+closed-loop median when there were none), and ``capacity-time-per-request`` the inverse
+of the closed-loop throughput. The metadata key ``aegis_value`` says which.
+
+**A run folder's** ``pyperf-<strategy>.json`` (:func:`write_pyperf_file`) describes that
+one run's latency distribution: one benchmark per endpoint plus ``all-requests``, unit
+``second``, readable by ``python -m pyperf stats`` and ``hist``. Compare runs with the
+comparison's files, not these: their values are quantiles of one run (below), and a
+t-test over them mistakes one run's sampling for the spread between runs.
 
 How values are sampled, and why: a run records every request in an HdrHistogram, so a
 run of a million requests cannot be stored value by value, and pyperf's ``compare_to``
@@ -30,7 +41,7 @@ import pyperf
 from bench.measure import Recorder
 from bench.measure._recorder import EndpointStats
 
-__all__ = ["VALUES_PER_BENCHMARK", "pyperf_path", "write_pyperf_file"]
+__all__ = ["VALUES_PER_BENCHMARK", "pyperf_path", "write_pyperf_file", "write_repetitions_pyperf"]
 
 VALUES_PER_BENCHMARK = 100
 _METADATA_VERSIONS = ("httpx", "httpcore", "anyio", "locust", "uvloop")
@@ -89,5 +100,88 @@ def write_pyperf_file(run_dir: Path, count: int = VALUES_PER_BENCHMARK) -> Path 
     if not benchmarks:
         return None
     path = pyperf_path(run_dir, summary["strategy"])
+    pyperf.BenchmarkSuite(benchmarks).dump(str(path), replace=True)
+    return path
+
+
+def _median_s(histogram: Any) -> float | None:
+    if histogram is None or histogram.get_total_count() == 0:
+        return None
+    return float(max(1, histogram.get_value_at_percentile(50))) / 1e6
+
+
+def _run_measurements(folder: Path) -> dict[str, float]:
+    """One repetition's value per benchmark name (seconds), from its run folder."""
+    summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
+    recorder = Recorder()
+    latency = folder / "latency.json"
+    if latency.is_file():
+        recorder.merge(json.loads(latency.read_text()))
+    open_model = bool(summary.get("open_model"))
+    values = {}
+    named = {"all-requests": recorder.total(), **recorder.endpoints}
+    for endpoint, stats in named.items():
+        value = _median_s(stats.intended if open_model else stats.histogram)
+        if value is not None:
+            values[_benchmark_name(endpoint)] = value
+    return values
+
+
+CAPACITY_BENCHMARK = "capacity-time-per-request"
+
+
+def write_repetitions_pyperf(
+    out_dir: Path,
+    strategy: str,
+    latency_runs: list[Path],
+    capacity_runs: list[Path],
+    metadata: dict[str, Any],
+) -> Path | None:
+    """Write a comparison's ``pyperf-<strategy>.json``: one pyperf run per repetition.
+
+    ``latency_runs`` and ``capacity_runs`` are the repetitions' run folders, in order
+    (pass only repetitions every strategy completed, so that each file holds the same
+    number of values, as ``compare_to``'s t-test needs). None when nothing was measured.
+    """
+    per_benchmark: dict[str, list[float]] = {}
+    described: dict[str, str] = {}
+    for folder in latency_runs:
+        for name, value in _run_measurements(folder).items():
+            per_benchmark.setdefault(name, []).append(value)
+            described[name] = "median latency (s) of one repetition"
+    for folder in capacity_runs:
+        summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
+        rps = float(summary.get("throughput_rps") or 0.0)
+        if rps > 0:
+            per_benchmark.setdefault(CAPACITY_BENCHMARK, []).append(1.0 / rps)
+            described[CAPACITY_BENCHMARK] = (
+                "seconds per request at capacity (1 / closed-loop throughput) of one repetition"
+            )
+    benchmarks = []
+    common = {"unit": "second", "aegis_strategy": strategy, **metadata}
+    for name, values in per_benchmark.items():
+        if name != CAPACITY_BENCHMARK:
+            described[name] += (
+                ", from each request's intended start at the offered rate"
+                if metadata.get("aegis_offered_rate_rps")
+                else ", closed loop"
+            )
+        runs = [
+            pyperf.Run(
+                [value],
+                metadata={
+                    **common,
+                    "name": name,
+                    "aegis_value": described[name],
+                    "aegis_repetition": index + 1,
+                },
+                collect_metadata=False,
+            )
+            for index, value in enumerate(values)
+        ]
+        benchmarks.append(pyperf.Benchmark(runs))
+    if not benchmarks:
+        return None
+    path = out_dir / f"pyperf-{strategy}.json"
     pyperf.BenchmarkSuite(benchmarks).dump(str(path), replace=True)
     return path

@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.report import _format as fmt
 
-__all__ = ["print_table"]
+__all__ = ["print_comparison", "print_table"]
 
 
 def _yes_no(flag: object) -> str:
@@ -49,3 +49,46 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
     for label, cell in rows:
         values = "  ".join(f"{cell(s):>14}" for s in summaries)
         print(f"{label:<{width}}  {values}")
+
+
+def print_comparison(comparison: dict[str, Any]) -> None:
+    """A comparison's figures, one column per strategy: values over the repetitions
+    with their 95% rerun intervals."""
+    n = comparison["repetitions"]
+    rate = comparison["offered_rate_rps"]
+
+    def latency(section: str, q: str) -> Callable[[dict[str, Any]], str]:
+        return lambda f: fmt.bounded(
+            fmt.interval(f[section][q], fmt.ms), f["latency_bound_by_generator"]
+        )
+
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("ISOLATION (every run)", lambda f: fmt.verdict(f["isolation"])),
+        ("leaks", lambda f: fmt.count(f["isolation"]["leaks"])),
+        ("identity checks", lambda f: fmt.count(f["isolation"]["checked"])),
+        (f"capacity rps (N = {n})", lambda f: fmt.interval(f["capacity_rps"], fmt.rate)),
+        (
+            "conns per request",
+            lambda f: fmt.interval(f["connections_per_request"], fmt.per_request),
+        ),
+        ("client CPU us/req", lambda f: fmt.interval(f["client_cpu_us_per_request"], fmt.us)),
+        ("server CPU us/req", lambda f: fmt.interval(f["server_cpu_us_per_request"], fmt.us)),
+    ]
+    if rate:
+        rows += [
+            (f"p50 ms at {fmt.rate(rate)} rps", latency("latency_at_rate_ms", "p50")),
+            (f"p99 ms at {fmt.rate(rate)} rps", latency("latency_at_rate_ms", "p99")),
+        ]
+    rows += [
+        (
+            "saturated runs",
+            lambda f: f"{sum(f['saturated_runs'].values())} of {sum(f['runs'].values())}",
+        ),
+    ]
+    strategies = comparison["strategies"]
+    width = max(len(label) for label, _ in rows)
+    cells = {label: [cell(f) for f in strategies.values()] for label, cell in rows}
+    column = max([14, *(len(c) for values in cells.values() for c in values)])
+    print(f"{'strategy':<{width}}  " + "  ".join(f"{name:>{column}}" for name in strategies))
+    for label, values in cells.items():
+        print(f"{label:<{width}}  " + "  ".join(f"{value:>{column}}" for value in values))
