@@ -1,8 +1,9 @@
 """One way to print numbers and write files: formatters, the outputs using them, file modes.
 
-The outputs are built from two fake run folders (summary.json from the real
-``build_summary`` over a recorded part, plus latency.json), with no run, network or
-subprocess: pyperf's ``compare_to`` table is stubbed out of compare.md.
+The outputs are built from a fake two-repetition comparison (run folders whose
+summary.json comes from the real ``build_summary`` over a recorded part, plus
+latency.json), with no run, network or subprocess: pyperf's ``compare_to`` table is
+stubbed out of compare.md.
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ import pytest
 
 from bench.measure import CallRecord, Recorder
 from bench.report import (
+    AT_RATE,
+    CAPACITY,
+    PhaseRun,
     Thresholds,
     build_summary,
+    comparison_headline,
     evaluate,
+    print_comparison,
     print_table,
     write_compare,
     write_gate_markdown,
@@ -37,6 +43,7 @@ from bench.report import _format as fmt
 
 LEAKS = 22_442
 RPS = 12_345.6
+RATE = 200.0
 EXAMPLES = [
     {"kind": "leak", "endpoint": "/api/v1/auth/me", "user": "u1-3", "got": "u1-7"},
     {"kind": "server_leak", "endpoint": "/api/<script>x", "user": "<b>eve</b>", "got": "a&b",
@@ -58,17 +65,23 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def make_run(run_dir: Path, strategy: str, **isolation: Any) -> dict[str, Any]:
-    """A run folder with latency.json and summary.json; ``isolation`` overrides that section."""
+def make_run(
+    run_dir: Path, strategy: str, rate: float | None = None, **isolation: Any
+) -> dict[str, Any]:
+    """A run folder with latency.json and summary.json; ``isolation`` overrides that section.
+
+    With ``rate`` it is an open-model run: its calls carry start delays.
+    """
     recorder = Recorder()
     for i in range(200):
         recorder.record(
             CallRecord("GET", "/api/v1/auth/me", latency_s=(1 + i % 20) / 1000, ok=True,
-                       http_requests=1, new_connections=1 if i == 0 else 0, identity_checks=1)
+                       http_requests=1, new_connections=1 if i == 0 else 0, identity_checks=1,
+                       start_delay_s=(i % 7) / 1000 if rate else None)
         )  # fmt: skip
     recorded = recorder.drain()
     part = {"role": "local", "recorder": recorded, "started_at": 100.0,
-            "stopped_at": 102.0, "cpu_s": 0.25, "users_peak": 5}  # fmt: skip
+            "stopped_at": 102.0, "cpu_s": 0.25, "users_peak": 5, "rate_rps": rate}  # fmt: skip
     summary, _ = build_summary(
         [part], strategy=strategy, users=5, duration_requested_s=2.0, partial=False,
         target="http://localhost", server=None,
@@ -84,38 +97,60 @@ def make_run(run_dir: Path, strategy: str, **isolation: Any) -> dict[str, Any]:
 
 @dataclass
 class Outputs:
-    """Every human-readable output of a two-run comparison, and where the files went."""
+    """Every human-readable output of a comparison, and where the files went."""
 
     out: Path
-    summary: dict[str, Any]
+    summary: dict[str, Any]  # the leaking run's (pooled, at the offered rate, repetition 1)
     terminal: str
     compare_md: str
     report_html: str
     ci_md: str
 
 
+LEAKY = {"client_side_leaks": LEAKS, "failed": True, "verdict": "leak",
+         "reason": "22,442 client-side leaks", "examples": EXAMPLES}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
-    """A leaking pooled run (with examples) and a clean per-call run, reported every way."""
+    """Two repetitions of pooled and per-call, one pooled run leaking, reported every way."""
     out = tmp_path_factory.mktemp("compare")
-    leaky = make_run(out / "pooled", "pooled", client_side_leaks=LEAKS, failed=True,
-                     verdict="leak", reason="22,442 client-side leaks",
-                     examples=EXAMPLES)  # fmt: skip
-    clean = make_run(out / "per-call", "per-call", examples=[])
-    run_dirs = [out / "pooled", out / "per-call"]
-    runs = {"pooled": leaky, "per-call": clean}
+    runs, summaries = [], {}
+    for repetition in (1, 2):
+        for phase in (CAPACITY, AT_RATE):
+            for strategy in ("pooled", "per-call"):
+                folder = out / strategy / f"{phase}-{repetition}"
+                leaky = (strategy, phase, repetition) == ("pooled", AT_RATE, 1)
+                summaries[folder] = make_run(
+                    folder, strategy, RATE if phase == AT_RATE else None,
+                    **(LEAKY if leaky else {"examples": []}),
+                )  # fmt: skip
+                runs.append(PhaseRun(strategy, phase, repetition, folder))
+    shown = [run for run in runs if run.phase == AT_RATE]
+    leaky_summary = summaries[out / "pooled" / f"{AT_RATE}-1"]
     terminal = io.StringIO()
     with umask(0o022), pytest.MonkeyPatch.context() as patch:
-        patch.setattr("bench.report._compare._pyperf_table", lambda paths: "")
-        write_compare(out, run_dirs)
-        write_report_html(out, run_dirs)
-        checks = evaluate(Thresholds(max_error_rate=0.01, max_p99_ms=5.0, min_speedup=1.5), runs)
-        write_gate_markdown(out / "ci.md", checks, runs)
+        patch.setattr("bench.report._compare._pyperf_table", lambda paths, name: "")
+        _, combined = write_compare(
+            out, runs, ["pooled", "per-call"], repetitions=2, offered_rate_rps=RATE,
+            offered_rate_from="--rate",
+        )  # fmt: skip
+        comparison = combined["comparison"]
+        write_report_html(
+            out, [run.folder for run in shown],
+            labels=[f"{r.strategy} {r.phase} {r.repetition}" for r in shown],
+            headline=comparison_headline(comparison),
+        )  # fmt: skip
+        checks = evaluate(
+            Thresholds(max_error_rate=0.01, max_p99_ms=5.0, min_speedup=1.5), comparison
+        )
+        write_gate_markdown(out / "ci.md", checks, comparison)
         with contextlib.redirect_stdout(terminal):
-            print_table([leaky, clean])
+            print_table([leaky_summary, summaries[out / "per-call" / f"{AT_RATE}-1"]])
+            print_comparison(comparison)
     return Outputs(
         out=out,
-        summary=leaky,
+        summary=leaky_summary,
         terminal=terminal.getvalue(),
         compare_md=(out / "compare.md").read_text(),
         report_html=(out / "report.html").read_text(),
@@ -216,7 +251,8 @@ def test_terminal_table_starts_with_the_isolation_verdict(outputs: Outputs) -> N
 def test_a_count_prints_the_same_in_every_output(outputs: Outputs) -> None:
     """A leak count prints 22,442 in the terminal, compare.md, report.html and ci.md."""
     assert terminal_row(outputs, "client-side leaks")[0] == "22,442"
-    assert "| pooled | **LEAK**: 22,442 client-side leaks | 22,442 |" in outputs.compare_md
+    assert terminal_row(outputs, "leaks")[0] == "22,442"
+    assert "| pooled | **LEAK**: 22,442 client side leaks | 4 | 22,442 |" in outputs.compare_md
     assert ">LEAK (22,442 client-side leaks)<" in outputs.report_html
     assert re.search(r"^\| pooled \|.*\| 22,442 \|$", outputs.ci_md, re.MULTILINE)
 
@@ -224,18 +260,21 @@ def test_a_count_prints_the_same_in_every_output(outputs: Outputs) -> None:
 def test_a_rate_prints_the_same_in_every_output(outputs: Outputs) -> None:
     """Throughput prints 12,346 rps in the terminal, compare.md, report.html and ci.md."""
     assert terminal_row(outputs, "throughput rps")[0] == "12,346"
-    assert "| pooled | 12,346 | 1.0 |" in outputs.compare_md
+    assert "| pooled | 12,346 [12,346, 12,346] |" in outputs.compare_md
     assert "<td>12,346</td>" in outputs.report_html
-    assert "| pooled | 12,346 |" in outputs.ci_md
+    assert "| pooled | 12,346 [12,346, 12,346] |" in outputs.ci_md
 
 
 def test_a_latency_prints_the_same_in_every_output(outputs: Outputs) -> None:
     """The p99 latency prints one way in the terminal, compare.md, report.html and ci.md."""
-    p99 = fmt.ms(outputs.summary["latency_ms"]["p99"])
-    assert terminal_row(outputs, "p99 ms")[0] == p99
-    assert re.search(rf"\| {re.escape(p99)} \[[\d.]+, [\d.]+\] \| no \|", outputs.compare_md)
+    p99 = fmt.ms(outputs.summary["open_model"]["latency_from_intended_start_ms"]["p99"])
+    over_repetitions = f"{p99} [{p99}, {p99}]"
+    assert terminal_row(outputs, "p99 ms from intended start")[0] == p99
+    assert terminal_row(outputs, "p99 ms at 200 rps")[0] == p99
+    assert re.search(rf"\| pooled \| [\d.]+ \[[\d., ]+\] \| {re.escape(over_repetitions)} \|",
+                     outputs.compare_md)  # fmt: skip
     assert f"<td>{p99}</td>" in outputs.report_html
-    assert f"| {p99} | 0.005 |" in outputs.ci_md  # p99, then connections per request
+    assert f"| {over_repetitions} | 0.005 [0.005, 0.005] |" in outputs.ci_md
 
 
 def test_thresholds_print_as_their_quantity(outputs: Outputs) -> None:
@@ -288,7 +327,7 @@ def test_extra_example_keys_become_columns(outputs: Outputs) -> None:
 def test_evidence_has_a_table_only_for_runs_with_examples(outputs: Outputs) -> None:
     """The evidence section captions the leaking run and leaves out the clean one."""
     section = evidence(outputs.report_html)
-    assert "<caption>pooled</caption>" in section
+    assert "<caption>pooled at-rate 1</caption>" in section
     assert "per-call" not in section
 
 

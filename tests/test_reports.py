@@ -1,4 +1,7 @@
-"""pyperf files, the comparison, report.html and the CI gate, from one short real `ci` run."""
+"""pyperf files, the comparison, report.html and the CI gate, from one short real `ci` run.
+
+The run: two repetitions of pooled and per-call, each a capacity and a latency run.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from bench.report import (
     load_thresholds,
 )
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(240)
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +36,10 @@ def ci_run(
     out = tmp_path_factory.mktemp("ci") / "run"
     result = subprocess.run(
         [sys.executable, "-m", "bench", "ci", "--users", "5", "--duration", "4s",
-         "--max-p99-ms", "0.001", "--out", str(out)],
+         "--warmup", "0.5", "--repeat", "2", "--max-p99-ms", "0.001", "--out", str(out)],
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=230,
     )  # fmt: skip
     return result, out
 
@@ -64,25 +67,34 @@ def test_junit_file_parses_and_counts_failures(ci_run: Any) -> None:
     assert "FAILED" in (out / "ci.md").read_text()
 
 
-def test_pyperf_files_load_with_equal_value_counts(ci_run: Any) -> None:
-    """Each strategy's pyperf file loads, and every benchmark holds the same number of values."""
+def test_each_run_folder_has_a_pyperf_file_of_quantiles(ci_run: Any) -> None:
+    """Every run folder's pyperf file holds its distribution as the same number of quantiles."""
     _, out = ci_run
-    pooled = suite(out / "pooled" / "pyperf-pooled.json")
-    per_call = suite(out / "per-call" / "pyperf-per-call.json")
-    assert "all-requests" in pooled
+    pooled = suite(out / "pooled" / "capacity-1" / "pyperf-pooled.json")
+    per_call = suite(out / "per-call" / "at-rate-2" / "pyperf-per-call.json")
     assert pooled["all-requests"].get_unit() == "second"
     assert pooled["all-requests"].get_metadata()["aegis_strategy"] == "pooled"
     counts = {len(b.get_values()) for b in [*pooled.values(), *per_call.values()]}
     assert counts == {VALUES_PER_BENCHMARK}
 
 
-def test_pyperf_compare_to_reads_both_runs(ci_run: Any) -> None:
-    """python -m pyperf compare_to runs cleanly on the two strategies' files."""
+def test_comparison_pyperf_file_holds_one_run_per_repetition(ci_run: Any) -> None:
+    """The top-level pyperf file has one pyperf run per repetition, one value each."""
+    _, out = ci_run
+    pooled = suite(out / "pyperf-pooled.json")
+    for name in ("all-requests", "capacity-time-per-request"):
+        benchmark = pooled[name]
+        assert benchmark.get_nrun() == 2
+        assert [len(run.values) for run in benchmark.get_runs()] == [1, 1]
+    assert "intended start" in pooled["all-requests"].get_metadata()["aegis_value"]
+
+
+def test_pyperf_compare_to_reads_both_strategies(ci_run: Any) -> None:
+    """python -m pyperf compare_to runs cleanly on the two strategies' top-level files."""
     _, out = ci_run
     result = subprocess.run(
-        [sys.executable, "-m", "pyperf", "compare_to",
-         str(out / "pooled" / "pyperf-pooled.json"),
-         str(out / "per-call" / "pyperf-per-call.json"), "--table"],
+        [sys.executable, "-m", "pyperf", "compare_to", str(out / "pyperf-pooled.json"),
+         str(out / "pyperf-per-call.json"), "--table"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -91,16 +103,37 @@ def test_pyperf_compare_to_reads_both_runs(ci_run: Any) -> None:
     assert "all-requests" in result.stdout
 
 
-def test_compare_md_holds_the_verdict_and_isolation(ci_run: Any) -> None:
-    """compare.md shows the throughput ratio, connections per request and isolation results."""
+def test_compare_md_opens_with_the_headline(ci_run: Any) -> None:
+    """compare.md's first paragraph is the headline sentence, with N and the offered rate."""
     _, out = ci_run
-    text = (out / "compare.md").read_text()
-    assert "## Isolation" in text
-    assert re.search(r"\| per-call \| [\d,]+ \| 0\.\d+ \| 1\.0 \|", text)
+    first = (out / "compare.md").read_text().split("\n\n")[1]
+    assert re.match(r"`pooled` sustains [\d.]+x `per-call`'s throughput \(95% rerun interval "
+                    r"[\d.]+-[\d.]+, N = 2\); at [\d,]+ req/s offered, p50 ", first)  # fmt: skip
+    assert "## Isolation" in (out / "compare.md").read_text()
+
+
+def test_combined_summary_holds_the_repetitions(ci_run: Any) -> None:
+    """summary.json has comparison.repetitions, the throughput ratio's interval and every run."""
+    _, out = ci_run
     combined = json.loads((out / "summary.json").read_text())
+    comparison = combined["comparison"]
     assert combined["kind"] == "compare"
-    assert set(combined["runs"]) == {"pooled", "per-call"}
-    assert combined["throughput_ratio"]["pooled"] == 1.0
+    assert comparison["repetitions"] == 2
+    ratio = comparison["throughput_ratio"]
+    assert ratio["ci_low"] <= ratio["value"] <= ratio["ci_high"]
+    assert comparison["offered_rate_rps"] > 0
+    phases = sorted((r["strategy"], r["phase"], r["repetition"]) for r in combined["runs"])
+    assert phases == sorted(
+        (s, p, i) for s in ("pooled", "per-call") for p in ("capacity", "at-rate") for i in (1, 2)
+    )
+
+
+def test_every_run_folder_has_its_report(ci_run: Any) -> None:
+    """Each run folder of the comparison holds its own report.html."""
+    _, out = ci_run
+    folders = [p.parent for p in out.glob("*/*/summary.json")]
+    assert len(folders) == 8
+    assert all((folder / "report.html").is_file() for folder in folders)
 
 
 def test_report_html_is_one_offline_file_with_the_charts(ci_run: Any) -> None:
@@ -121,27 +154,39 @@ def test_thresholds_file_rejects_unknown_keys(tmp_path: Path) -> None:
         load_thresholds(path)
 
 
+def strategy_figures(**isolation: Any) -> dict[str, Any]:
+    """A strategy's figures in a comparison, with ``isolation`` overriding a clean verdict."""
+    none = {"value": None, "ci_low": None, "ci_high": None, "n": 0, "values": []}
+    clean = {"verdict": "isolated", "reason": "", "checked": 50, "leaks": 0}
+    return {
+        "isolation": {**clean, **isolation},
+        "error_rate": 0.0,
+        "latency_at_rate_ms": {"p50": none, "p99": none},
+        "connections_per_request": none,
+        "capacity_rps": none,
+    }
+
+
+def comparison(**strategies: dict[str, Any]) -> dict[str, Any]:
+    return {"repetitions": 3, "strategies": strategies}
+
+
 def test_leaks_of_the_shared_control_do_not_break_the_gate() -> None:
     """The deliberately leaking shared strategy never counts against max-leaks."""
-    leaky = {"client_side_leaks": 9, "server_side_leaks": 9, "shared_connections": 1,
-             "replay_accepted": 0, "checked": 50, "verdict": "leak", "reason": "leaks"}  # fmt: skip
-    clean = {**dict.fromkeys(leaky, 0), "checked": 50, "verdict": "isolated", "reason": ""}
-    runs = {
-        "pooled": {"isolation": clean, "error_rate": 0.0},
-        "shared": {"isolation": leaky, "error_rate": 0.0},
-    }
-    leaks, *_ = evaluate(Thresholds(), runs)
+    leaky = {"leaks": 19, "verdict": "leak", "reason": "leaks"}
+    leaks, *_ = evaluate(
+        Thresholds(), comparison(pooled=strategy_figures(), shared=strategy_figures(**leaky))
+    )
     assert leaks.passed
-    runs["pooled"]["isolation"] = leaky
-    leaks, *_ = evaluate(Thresholds(), runs)
+    leaks, *_ = evaluate(Thresholds(), comparison(pooled=strategy_figures(**leaky)))
     assert not leaks.passed
 
 
 def test_a_run_that_checked_nothing_fails_the_gate() -> None:
-    """A run whose isolation was not checked breaks the gate: no evidence is never a pass."""
-    unchecked = {"client_side_leaks": 0, "checked": 0, "verdict": "not checked",
-                 "reason": "0 identity checks: no call completed"}  # fmt: skip
-    checks = evaluate(Thresholds(), {"pooled": {"isolation": unchecked, "error_rate": 0.0}})
+    """A strategy whose isolation was not checked breaks the gate: no evidence is never a pass."""
+    reason = "capacity 1: 0 identity checks: no call completed"
+    unchecked = strategy_figures(checked=0, verdict="not checked", reason=reason)
+    checks = evaluate(Thresholds(), comparison(pooled=unchecked))
     broken = [check for check in checks if not check.passed]
     assert [check.name for check in broken] == ["isolation-checked[pooled]"]
     assert "not checked" in broken[0].message

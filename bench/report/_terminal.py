@@ -31,10 +31,10 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         ("requests", lambda s: fmt.count(s["requests"])),
         ("failures", lambda s: fmt.count(s["failures"])),
         ("throughput rps", lambda s: fmt.rate(s["throughput_rps"])),
-        ("p50 ms", lambda s: fmt.ms(s["latency_ms"]["p50"])),
-        ("p90 ms", lambda s: fmt.ms(s["latency_ms"]["p90"])),
-        ("p99 ms", lambda s: fmt.ms(s["latency_ms"]["p99"])),
-        ("max ms", lambda s: fmt.ms(s["latency_ms"]["max"])),
+        ("p50 ms", _latency("latency_ms", "p50")),
+        ("p90 ms", _latency("latency_ms", "p90")),
+        ("p99 ms", _latency("latency_ms", "p99")),
+        ("max ms", _latency("latency_ms", "max")),
         ("client CPU us/req", lambda s: fmt.us(s["client_cpu_us_per_request"])),
         ("client RSS KiB/session", lambda s: fmt.kib(s["client_rss_kib_per_session"])),
         ("connections client", lambda s: fmt.count(s["connections"]["client_opened"])),
@@ -45,10 +45,43 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         ("generator saturated", lambda s: _yes_no(s["generator"]["saturated"])),
         ("partial", lambda s: _yes_no(s["partial"])),
     ]
+    if any(s.get("open_model") for s in summaries):
+        at = next(i for i, (label, _) in enumerate(rows) if label == "max ms") + 1
+        rows[at:at] = [
+            ("offered rps", lambda s: fmt.rate((s.get("open_model") or {}).get("rate_rps"))),
+            ("p50 ms from intended start", _intended("p50")),
+            ("p99 ms from intended start", _intended("p99")),
+            ("late starts", lambda s: fmt.count((s.get("open_model") or {}).get("late_starts"))),
+        ]
+    _print_rows(rows, summaries)
+
+
+def _latency(section: str, quantile: str) -> Callable[[dict[str, Any]], str]:
+    """A run's latency cell, marked when the load generator bounded it."""
+    return lambda s: fmt.bounded(
+        fmt.ms(s[section][quantile]), bool(s.get("latency_bound_by_generator"))
+    )
+
+
+def _intended(quantile: str) -> Callable[[dict[str, Any]], str]:
+    """An open-model run's latency from intended start (n/a for a closed-loop run)."""
+
+    def cell(s: dict[str, Any]) -> str:
+        latency = (s.get("open_model") or {}).get("latency_from_intended_start_ms") or {}
+        return fmt.bounded(fmt.ms(latency.get(quantile)), bool(s.get("latency_bound_by_generator")))
+
+    return cell
+
+
+def _print_rows(
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]], columns: list[dict[str, Any]]
+) -> None:
+    """Print a label column and one right-aligned column per item, as wide as needed."""
     width = max(len(label) for label, _ in rows)
-    for label, cell in rows:
-        values = "  ".join(f"{cell(s):>14}" for s in summaries)
-        print(f"{label:<{width}}  {values}")
+    cells = [(label, [cell(item) for item in columns]) for label, cell in rows]
+    column = max([14, *(len(c) for _, values in cells for c in values)])
+    for label, values in cells:
+        print(f"{label:<{width}}  " + "  ".join(f"{value:>{column}}" for value in values))
 
 
 def print_comparison(comparison: dict[str, Any]) -> None:
@@ -86,9 +119,7 @@ def print_comparison(comparison: dict[str, Any]) -> None:
         ),
     ]
     strategies = comparison["strategies"]
-    width = max(len(label) for label, _ in rows)
-    cells = {label: [cell(f) for f in strategies.values()] for label, cell in rows}
-    column = max([14, *(len(c) for values in cells.values() for c in values)])
-    print(f"{'strategy':<{width}}  " + "  ".join(f"{name:>{column}}" for name in strategies))
-    for label, values in cells.items():
-        print(f"{label:<{width}}  " + "  ".join(f"{value:>{column}}" for value in values))
+    _print_rows(
+        [("strategy", lambda f: str(f["name"])), *rows],
+        [{"name": name, **figures} for name, figures in strategies.items()],
+    )
