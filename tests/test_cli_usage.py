@@ -87,6 +87,10 @@ USAGE_ERROR_WITHIN_S = 10.0
         (["run", "--profile", "{tmp}/latin1.toml"], "is not UTF-8 text"),
         (["run", "--timeout", "inf"], "is not a finite number"),
         (["run", "--think-time", "nan"], "must be finite seconds"),
+        (["run", "--processes", "lots"], "is neither a whole number >= 1 nor 'auto'"),
+        (["run", "--warmup", "-1"], "'-1' must be zero or more"),
+        (["run", "--rate", "0"], "'0' must be greater than zero"),
+        (["compare", "--repeat", "0"], "must be at least 1"),
     ],
     ids=[
         "zero-users",
@@ -122,6 +126,10 @@ USAGE_ERROR_WITHIN_S = 10.0
         "profile-not-utf8",
         "infinite-timeout",
         "nan-think-time",
+        "word-processes",
+        "negative-warmup",
+        "zero-rate",
+        "zero-repetitions",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(
