@@ -194,6 +194,9 @@ SATURATED_BOX_CPU_PERCENT = 90.0  # the whole machine, the embedded target inclu
 # Event-loop lag (how late a timer fires on a load process's loop) that is this share of
 # the reported median latency: that much of every request's time is the generator's.
 SATURATED_LAG_SHARE = 0.10
+# Lag below this is the loop's timer resolution (libuv's clock ticks in milliseconds),
+# not queueing, however short the latencies it is compared with.
+LAG_FLOOR_MS = 2.0
 
 
 def _percentile(values: list[float], fraction: float) -> float | None:
@@ -223,7 +226,8 @@ def _generator(
 
     Flagged when a load process ran its core full, when the machine's CPU (the embedded
     target included) was full, or when event-loop lag was a tenth of the median latency
-    or more. Samples come from the steady-state window when there is one.
+    or more (and at least :data:`LAG_FLOOR_MS`). Samples come from the steady-state window
+    when there is one.
     """
     processes = []
     for part in load_parts:
@@ -252,7 +256,7 @@ def _generator(
             )
         lag_p50 = process["loop_lag_ms_p50"]
         share = lag_p50 / latency_p50_ms if lag_p50 is not None and latency_p50_ms else 0.0
-        if lag_p50 is not None and latency_p50_ms and share >= SATURATED_LAG_SHARE:
+        if lag_p50 is not None and lag_p50 >= LAG_FLOOR_MS and share >= SATURATED_LAG_SHARE:
             reasons.append(
                 f"load process {process['pid']}'s event loop lagged {lag_p50:.1f} ms, "
                 f"{share:.0%} of the {latency_p50_ms:.1f} ms median latency"
