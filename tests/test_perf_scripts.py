@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,28 @@ def test_bridge_benchmark_runs(tmp_path: Path) -> None:
     run_module("bench.perf.bench_bridge", *QUICK[:-2], "-l", "2000", "-o", str(out))
     values = load(out)["bridge-hop-cpu"].get_values()
     assert all(value > 0 for value in values)
+
+
+def write_compare_summary(folder: Path, ratio: float, low: float, high: float) -> None:
+    """A compare folder whose summary holds only a throughput ratio with its interval."""
+    folder.mkdir()
+    interval = {"value": ratio, "ci_low": low, "ci_high": high}
+    comparison = {"throughput_ratio": interval, "strategies": {}}
+    (folder / "summary.json").write_text(json.dumps({"comparison": comparison}))
+
+
+def test_calibration_counts_reruns_outside_each_others_interval(tmp_path: Path) -> None:
+    """calibrate_intervals reports how often a rerun's value fell in another's interval."""
+    write_compare_summary(tmp_path / "a", 1.5, 1.4, 1.6)
+    write_compare_summary(tmp_path / "b", 1.55, 1.5, 1.6)
+    write_compare_summary(tmp_path / "c", 2.0, 1.9, 2.1)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.perf.calibrate_intervals", "--from-folders",
+         *(str(tmp_path / name) for name in "abc")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    result = json.loads((tmp_path / "calibration.json").read_text())
+    # Of 6 ordered pairs only a->b and b->a hold (1.55 in [1.4, 1.6]; 1.5 in [1.5, 1.6]).
+    assert result["pairs"] == 6
+    assert result["coverage"] == pytest.approx(2 / 6)
+    assert "widening for 95% coverage" in done.stdout
