@@ -23,6 +23,7 @@ from locust.runners import (
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._csv import patch_csv_writer
+from bench.locust_adapter._gc import freeze_long_lived
 from bench.locust_adapter._options import add_arguments
 from bench.locust_adapter._unpatch import restore_thread_primitives
 from bench.measure import raise_open_file_limit
@@ -136,6 +137,7 @@ def _open_window(runtime: _runtime.ProcessRuntime) -> None:
     runner = environment.runner if environment is not None else None
     if runner is None or runner.state in (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP):
         return  # the test stopped within the warm-up: there is no steady state
+    runtime.gc_freeze = freeze_long_lived()  # before the window: its pause stays out
     runtime.open_window(runner.user_count)
 
 

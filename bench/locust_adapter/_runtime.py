@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.locust_adapter._bridge import LoopBridge
+from bench.locust_adapter._gc import Freeze
 from bench.measure import CallRecord, Recorder, cpu_seconds, rss_bytes
 from bench.profile import AEGIS, Profile
 from bench.report import write_json_atomic
@@ -98,6 +99,7 @@ class ProcessRuntime:
     recorder: Recorder = field(default_factory=Recorder)
     steady: Recorder = field(default_factory=Recorder)
     window: Window = field(default_factory=Window)
+    gc_freeze: Freeze | None = None  # set when the window opens
     prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     rng: random.Random = field(default_factory=random.Random)
     cpu_at_start: float = 0.0
@@ -199,6 +201,8 @@ class ProcessRuntime:
                 "loop_lag_ms": [
                     round(value, 2) for value in (self.bridge.lag_ms if self.bridge else [])
                 ],
+                "gc_frozen_objects": self.gc_freeze.frozen_objects if self.gc_freeze else None,
+                "gc_freeze_s": round(self.gc_freeze.collect_s, 4) if self.gc_freeze else None,
             },
             "recorder": self.recorder.snapshot(),
             "window": {**self.window.as_part(self.steady), "warmup_s": self.warmup_s},

@@ -246,6 +246,8 @@ def _generator(
                 "loop_lag_ms_p50": _percentile(lag, 0.5),
                 "loop_lag_ms_p99": _percentile(lag, 0.99),
                 "loop_lag_ms_max": max(lag) if lag else None,
+                "gc_frozen_objects": generator.get("gc_frozen_objects"),
+                "gc_freeze_s": generator.get("gc_freeze_s"),
             }
         )
     reasons = []
