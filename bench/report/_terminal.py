@@ -84,6 +84,11 @@ def _print_rows(
         print(f"{label:<{width}}  " + "  ".join(f"{value:>{column}}" for value in values))
 
 
+def _saturated(phase: str) -> Callable[[dict[str, Any]], str]:
+    """A strategy's saturated runs of one phase, as ``k of N``."""
+    return lambda f: f"{f['saturated_runs'][phase]} of {f['runs'][phase]}"
+
+
 def print_comparison(comparison: dict[str, Any]) -> None:
     """A comparison's figures, one column per strategy: values over the repetitions
     with their 95% rerun intervals."""
@@ -112,12 +117,7 @@ def print_comparison(comparison: dict[str, Any]) -> None:
             (f"p50 ms at {fmt.rate(rate)} rps", latency("latency_at_rate_ms", "p50")),
             (f"p99 ms at {fmt.rate(rate)} rps", latency("latency_at_rate_ms", "p99")),
         ]
-    rows += [
-        (
-            "saturated runs",
-            lambda f: f"{sum(f['saturated_runs'].values())} of {sum(f['runs'].values())}",
-        ),
-    ]
+    rows += [(f"saturated {phase} runs", _saturated(phase)) for phase in ("capacity", "at-rate")]
     strategies = comparison["strategies"]
     _print_rows(
         [("strategy", lambda f: str(f["name"])), *rows],
