@@ -21,6 +21,7 @@ Behaviour, in the order a call meets it:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json as jsonlib
 import logging
@@ -54,6 +55,39 @@ logger = logging.getLogger("aegis_client")
 def _path(endpoint: str) -> str:
     """The endpoint as logged: its path only, since a query string may carry a secret."""
     return endpoint.split("?", 1)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_base_url(base_url: str) -> httpx.URL:
+    """``base_url`` parsed once per process, ending in ``/`` as httpx makes base URLs.
+
+    httpx parses a base URL given as text anew for every client; given this (immutable)
+    ``URL``, each client shares its parsed form: about 250 bytes and one GC-tracked
+    object less per client.
+    """
+    url = httpx.URL(base_url)
+    if not url.raw_path.endswith(b"/"):
+        url = url.copy_with(raw_path=url.raw_path + b"/")
+    return url
+
+
+def _settled(response: httpx.Response) -> httpx.Response:
+    """``response``, read and closed, made free of reference cycles.
+
+    httpx leaves a response and its spent body stream referring to each other (the stream
+    closes the response), a cycle that only the cyclic GC can free, and with it the
+    request, the headers and all they hold (measured: 42-45 objects per call on the
+    reference backend). A stream over the body already read replaces the spent one; the
+    response reads, closes and answers exactly as before, and is freed as soon as its
+    caller drops it.
+    """
+    if response.is_closed:
+        try:
+            body = response.content
+        except httpx.ResponseNotRead:  # a streamed response: its stream is still needed
+            return response
+        response.stream = httpx.ByteStream(body)
+    return response
 
 
 class APIClient:
@@ -92,9 +126,10 @@ class APIClient:
         self._on_unauthorized = on_unauthorized
         self._refresh_endpoint = refresh_endpoint
         self._credential_endpoints = frozenset(credential_endpoints)
+        base = _parsed_base_url(self.base_url)
         if transport is None:
             self._client = httpx.AsyncClient(
-                base_url=self.base_url,
+                base_url=base,
                 timeout=timeout,
                 limits=limits,
                 verify=ssl_context or shared_ssl_context(),
@@ -102,7 +137,7 @@ class APIClient:
             )
         else:
             self._client = httpx.AsyncClient(
-                base_url=self.base_url, timeout=timeout, transport=transport, headers=headers
+                base_url=base, timeout=timeout, transport=transport, headers=headers
             )
         self._closed = False
         self._in_unauthorized = False
@@ -193,7 +228,7 @@ class APIClient:
 
     async def _exchange(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
         """One HTTP exchange on this client's pool; may raise. Subclasses may reroute it."""
-        return await self._client.request(method, endpoint, **kwargs)
+        return _settled(await self._client.request(method, endpoint, **kwargs))
 
     def _may_refresh(self, endpoint: str) -> bool:
         return (

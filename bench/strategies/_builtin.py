@@ -45,7 +45,10 @@ class PerCallClient(APIClient):
             # Copy back, deletions included (a logout expires the cookie).
             jar.clear()
             jar.update(fresh.cookies)
-            return response
+        # Read and closed: its body stream, which refers back to it, is spent. Replaced,
+        # the response is freed without the cyclic GC, as APIClient's own are.
+        response.stream = httpx.ByteStream(response.content)
+        return response
 
 
 class SharedStrategy(ClientStrategy):
