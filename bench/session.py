@@ -29,8 +29,10 @@ ever reconnected).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from aegis_client import APIClient, JSONResult
@@ -42,12 +44,36 @@ __all__ = ["REPLAY", "MeasuredSession", "PlainSession"]
 REPLAY = "REPLAY"
 
 
+@functools.cache
+def _checks(profile: Profile) -> tuple[frozenset[str], Mapping[str, str]]:
+    """What the checks need from a profile: its protected routes, each data route's owner.
+
+    Derived once per profile and shared by its sessions (thousands per process).
+    """
+    protected = frozenset({profile.identity, profile.sign_out, *(d.route for d in profile.data)})
+    return protected, MappingProxyType({d.route: d.owner_field for d in profile.data})
+
+
 class MeasuredSession:
     """One user's session: its client, its credentials, its profile and its record sink.
 
     The verbs behave exactly like the client's; each call is timed around the verb, so a
     refresh-and-retry is part of the call's latency, as a user would feel it.
     """
+
+    # A process holds one per simulated user: no per-instance dict.
+    __slots__ = (
+        "_owner_fields",
+        "_protected",
+        "_sink",
+        "client",
+        "connections_opened",
+        "last_failure",
+        "password",
+        "profile",
+        "signed_in",
+        "username",
+    )
 
     def __init__(
         self,
@@ -66,10 +92,7 @@ class MeasuredSession:
         # Why the most recent failed call failed (a status or exception class, no secret).
         self.last_failure: str | None = None
         self._sink = sink
-        self._protected = frozenset(
-            {profile.identity, profile.sign_out, *(d.route for d in profile.data)}
-        )
-        self._owner_fields = {d.route: d.owner_field for d in profile.data}
+        self._protected, self._owner_fields = _checks(profile)
 
     @property
     def login_name(self) -> str:

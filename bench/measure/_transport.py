@@ -20,12 +20,14 @@ to spotting new ``network_stream`` objects on successful responses.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpcore
 import httpx
+from httpcore._backends.auto import AutoBackend
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
 
@@ -68,11 +70,31 @@ class _CountingBackend(httpcore.AsyncNetworkBackend):
     """A network backend that counts each TCP connection it opens for the call in flight.
 
     httpcore opens a pooled connection inside the request that needs it, so the call's
-    record (a contextvar) is the one to charge.
+    record (a contextvar) is the one to charge. The connection is opened with no record
+    in the context, though: uvloop's transport keeps a copy of the context it was made
+    in for its whole life, and with it the record of the call that opened it.
+
+    Pools that came with httpcore's default backend all share one instance (pools are
+    per client, so per session): it keeps one httpcore ``AutoBackend`` for asyncio and
+    one for anything else, since an ``AutoBackend`` settles on the first library it sees.
     """
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None, *, count: bool) -> None:
         self._inner = inner
+        self._count = count
+        self._auto: dict[bool, httpcore.AsyncNetworkBackend] = {}
+
+    def _backend(self) -> httpcore.AsyncNetworkBackend:
+        if self._inner is not None:
+            return self._inner
+        try:
+            on_asyncio = asyncio.get_running_loop() is not None
+        except RuntimeError:  # trio, say
+            on_asyncio = False
+        backend = self._auto.get(on_asyncio)
+        if backend is None:
+            backend = self._auto[on_asyncio] = AutoBackend()
+        return backend
 
     async def connect_tcp(
         self,
@@ -82,11 +104,20 @@ class _CountingBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_tcp(
-            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-        )
         record = CURRENT_CALL.get()
-        if record is not None:
+        token = CURRENT_CALL.set(None) if record is not None else None
+        try:
+            stream = await self._backend().connect_tcp(
+                host,
+                port,
+                timeout=timeout,
+                local_address=local_address,
+                socket_options=socket_options,
+            )
+        finally:
+            if token is not None:
+                CURRENT_CALL.reset(token)
+        if record is not None and self._count:
             record.new_connections += 1
         return stream
 
@@ -96,22 +127,30 @@ class _CountingBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
-        return await self._inner.connect_unix_socket(
+        return await self._backend().connect_unix_socket(
             path, timeout=timeout, socket_options=socket_options
         )
 
     async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+        await self._backend().sleep(seconds)
 
 
-def _count_at_backend(transport: httpx.AsyncBaseTransport) -> bool:
+# One per way of counting, for every pool whose backend was httpcore's default.
+_SHARED_BACKENDS = {count: _CountingBackend(None, count=count) for count in (True, False)}
+
+
+def _wrap_backend(transport: httpx.AsyncBaseTransport, *, count: bool) -> bool:
     """Wrap the network backend of httpx's default transport; False when it has none."""
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if backend is None:
         return False
     if not isinstance(backend, _CountingBackend):
-        pool._network_backend = _CountingBackend(backend)  # type: ignore[union-attr]
+        if type(backend) is AutoBackend:  # stateless until used: share one
+            wrapped = _SHARED_BACKENDS[count]
+        else:
+            wrapped = _CountingBackend(backend, count=count)
+        pool._network_backend = wrapped  # type: ignore[union-attr]
     return True
 
 
@@ -158,8 +197,12 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         self._inner = inner
         self._declare_user = declare_user
         self._trace = count_with == "trace"
-        self._at_backend = not self._trace and _count_at_backend(inner)
-        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
+        wrapped = _wrap_backend(inner, count=not self._trace)
+        self._at_backend = wrapped and not self._trace
+        # Only a transport without httpcore's pool needs to remember the streams it saw.
+        self._streams: weakref.WeakSet[Any] | None = (
+            None if self._trace or self._at_backend else weakref.WeakSet()
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._declare_user:
@@ -189,7 +232,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         record.status = response.status_code
         record.response = response
         record.response_bytes += _content_length(response.headers.raw)
-        if not self._trace and not self._at_backend:
+        if self._streams is not None:
             stream = response.extensions.get("network_stream")
             if stream is not None and stream not in self._streams:
                 self._streams.add(stream)

@@ -21,6 +21,7 @@ The client must offer ``APIClient``'s verbs: ``get``, ``post``, ``post_form``,
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,8 +85,14 @@ class StrategyContext:
         return {
             "transport": self.transport(),
             "refresh_endpoint": self.profile.refresh,
-            "credential_endpoints": self.profile.credential_routes,
+            # One set for all the clients (the profile builds a new one on every access).
+            "credential_endpoints": _credential_routes(self.profile),
         }
+
+
+@functools.cache
+def _credential_routes(profile: Profile) -> frozenset[str]:
+    return profile.credential_routes
 
 
 class ClientStrategy(ABC):
