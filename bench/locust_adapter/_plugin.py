@@ -91,6 +91,10 @@ def _on_init(environment: Any, **_: Any) -> None:
     if role == "worker" and getattr(options, "processes", None):
         gevent.spawn(_stop_if_orphaned, environment, os.getppid())
     _quiet_client_loggers()
+    # gevent records every greenlet's spawn tree (10 more GC-tracked objects and 0.6 KiB
+    # per user, measured by bench/perf/session_memory.py), a debugging aid nothing here
+    # reads. Read when a greenlet is made, so set before the users spawn.
+    gevent.config.track_greenlet_tree = False
     raise_open_file_limit()
     restore_thread_primitives()
     out = getattr(options, "aegis_out", "")
