@@ -112,6 +112,8 @@ class ProcessRuntime:
     clients_released: int = 0
     # Users whose sign-in has not (yet) succeeded, and why their attempts failed.
     users_without_session: int = 0
+    # Users between their start and a session (the window waits for them).
+    users_signing_in: int = 0
     sign_in_failures: Counter[str] = field(default_factory=Counter)
     final_written: bool = False
     started_at: float | None = None

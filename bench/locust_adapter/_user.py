@@ -100,6 +100,14 @@ class AegisUser(User):
 
         client = self._bridge().run(build)
         runtime.clients_built += 1
+        runtime.users_signing_in += 1
+        try:
+            self._start_session(client)
+        finally:
+            runtime.users_signing_in -= 1
+
+    def _start_session(self, client: Any) -> None:
+        runtime = self._runtime
         self.session = MeasuredSession(
             client, self.username, self.password, self._pending.append, runtime.profile
         )
@@ -181,6 +189,9 @@ class AegisUser(User):
         rate in requests, whatever the step's length.
         """
         interval = self._request_interval_s() or 0.0
+        early = due - time.monotonic()
+        if early > 0:  # Locust runs a user's first task at once, before any wait_time
+            self._sleep_unless_stopping(early)
         delay = time.monotonic() - due
         pending = self._pending
         first = len(pending)
