@@ -98,7 +98,13 @@ def main(argv: list[str] | None = None) -> int:
             command = [sys.executable, "-m", "bench", "compare", "--out", str(folder),
                        *args.compare_options]  # fmt: skip
             print(f"rerun {k}/{args.reruns}: {' '.join(command[2:])}", flush=True)
-            subprocess.run(command, stdout=subprocess.DEVNULL, check=False, timeout=3600)
+            subprocess.run(
+                command,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+                timeout=3600,
+            )
             folders.append(folder)
     reruns = []
     for folder in folders:

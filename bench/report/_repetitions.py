@@ -34,8 +34,9 @@ from typing import Any
 
 __all__ = ["RERUN_WIDENING", "Interval", "ratio_interval", "rerun_interval", "t_975"]
 
-# Measured by bench/perf/calibrate_intervals.py; see the README's "Intervals".
-RERUN_WIDENING = 1.0
+# Measured by bench/perf/calibrate_intervals.py (README, "Intervals: calibration"):
+# unwidened, 170 of 180 rerun pairs fell inside (94%); 1.0005 brought it to 95%.
+RERUN_WIDENING = 1.01
 
 # Two-sided 95% quantiles of Student's t, by degrees of freedom.
 _T_975 = (
