@@ -330,8 +330,12 @@ def _prepare(args: argparse.Namespace, default_name: str) -> Path:
     return out
 
 
-def _report_run(summary: dict[str, Any]) -> bool:
-    """Print a run's notes; True when it failed (failed requests, a leak, no evidence)."""
+def _report_run(summary: dict[str, Any], *, saturation_note: bool = True) -> bool:
+    """Print a run's notes; True when it failed (failed requests, a leak, no evidence).
+
+    ``saturation_note=False`` leaves out the note on a saturated generator (a
+    comparison's capacity runs are closed loops that saturate it by design).
+    """
     isolation = summary["isolation"]
     name = summary["strategy"]
     for reason in summary["partial_reasons"]:
@@ -344,7 +348,7 @@ def _report_run(summary: dict[str, Any]) -> bool:
             print(f"  {example}", file=sys.stderr)
     elif isolation["verdict"] == "not checked":
         print(f"ISOLATION NOT CHECKED ({name}): {isolation['reason']}", file=sys.stderr)
-    if summary["generator"]["saturated"]:
+    if saturation_note and summary["generator"]["saturated"]:
         print(
             f"note: {name}: the load generator, not the target, limited this run ("
             + "; ".join(summary["generator"]["reasons"])
@@ -427,7 +431,12 @@ def _report_comparison(combined: dict[str, Any]) -> bool:
         summary = entry["summary"]
         summary = {**summary, "strategy": f"{entry['strategy']} {entry['phase']} "
                    f"{entry['repetition']}"}  # fmt: skip
-        failed = _report_run(summary) or failed
+        at_capacity = entry["phase"] == "capacity"
+        failed = _report_run(summary, saturation_note=not at_capacity) or failed
+    print(
+        "note: capacity runs are closed loops: the load generator bounds them by design "
+        "(their latencies are marked generator-bound); compare latencies at the offered rate"
+    )
     return failed
 
 
