@@ -70,7 +70,7 @@ class AegisUser(User):
         # Open model: when this user's next request is due (time.monotonic()), None
         # until the user has a session; each user owns an equal share of the rate.
         self._next_start: float | None = None
-        self._calls_made = 0
+        self._last_step_calls = 0  # calls the last step made (the open model's slots)
 
     def wait_time(self) -> float:
         """Think time between tasks (``--think-time``); in the open model, until the next is due."""
@@ -192,20 +192,16 @@ class AegisUser(User):
         early = due - time.monotonic()
         if early > 0:  # Locust runs a user's first task at once, before any wait_time
             self._sleep_unless_stopping(early)
-        delay = time.monotonic() - due
-        pending = self._pending
-        first = len(pending)
         try:
-            return self._run_on(session, step, start_delays=(first, delay))
+            return self._run_on(session, step, start_delay=time.monotonic() - due)
         finally:
-            made = max(1, self._calls_made)
-            self._next_start = due + made * interval
+            self._next_start = due + max(1, self._last_step_calls) * interval
 
     def _run_on(
         self,
         session: MeasuredSession,
         step: Callable[[MeasuredSession], Awaitable[T]],
-        start_delays: tuple[int, float] | None = None,
+        start_delay: float | None = None,
     ) -> T:
         username = self.username
 
@@ -216,16 +212,7 @@ class AegisUser(User):
         try:
             return self._bridge().run(hand_over)
         finally:
-            if start_delays is not None:
-                self._mark_start_delays(*start_delays)
-            self._report()
-
-    def _mark_start_delays(self, first: int, delay: float) -> None:
-        """Give the step's calls (from index ``first``) their start delays; count them."""
-        calls = self._pending[first:]
-        self._calls_made = len(calls)
-        for index, call in enumerate(calls):
-            call.start_delay_s = delay if index == 0 else 0.0
+            self._report(start_delay)
 
     def _bridge(self) -> LoopBridge:
         bridge = self._runtime.bridge
@@ -233,11 +220,19 @@ class AegisUser(User):
             raise RuntimeError("this Locust process runs no users (it has no loop bridge)")
         return bridge
 
-    def _report(self) -> None:
-        """Fire ``events.request`` for the finished calls, on the greenlet side."""
+    def _report(self, start_delay: float | None = None) -> None:
+        """Fire ``events.request`` for the step's finished calls, on the greenlet side.
+
+        With ``start_delay`` (an open-model step) its first call carries that delay and
+        the others none; how many calls the step made is kept for the schedule.
+        """
         pending = self._pending
+        self._last_step_calls = len(pending)
         if not pending:
             return
+        if start_delay is not None:
+            for index, call in enumerate(pending):
+                call.start_delay_s = start_delay if index == 0 else 0.0
         fire = self.environment.events.request.fire
         record = self._runtime.record
         for call in pending:
