@@ -60,12 +60,12 @@ class Window:
             self.closed_at, self.cpu_at_close = time.time(), cpu_seconds()
             self.samples_at_close = samples
 
-    def as_part(self, steady: Recorder) -> dict[str, Any]:
+    def as_part(self, steady: Recorder, warmup_s: float) -> dict[str, Any]:
         """The window's fields in a part file (still open: up to now)."""
         closed = self.closed_at
         cpu = self.cpu_at_close if closed is not None else cpu_seconds()
         return {
-            "warmup_s": None,
+            "warmup_s": warmup_s,
             "opened_at": self.opened_at,
             "closed_at": closed if closed is not None else time.time(),
             "still_open": self.is_open,
@@ -97,7 +97,8 @@ class ProcessRuntime:
     warmup_s: float = 2.0
     # Every call of the run (accounting, isolation), and the steady-state window's only.
     recorder: Recorder = field(default_factory=Recorder)
-    steady: Recorder = field(default_factory=Recorder)
+    # The window's charts come from the whole run's timeline: it keeps none of its own.
+    steady: Recorder = field(default_factory=lambda: Recorder(keep_timeline=False))
     window: Window = field(default_factory=Window)
     gc_freeze: Freeze | None = None  # set when the window opens
     prefix: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -207,7 +208,7 @@ class ProcessRuntime:
                 "gc_freeze_s": round(self.gc_freeze.collect_s, 4) if self.gc_freeze else None,
             },
             "recorder": self.recorder.snapshot(),
-            "window": {**self.window.as_part(self.steady), "warmup_s": self.warmup_s},
+            "window": self.window.as_part(self.steady, self.warmup_s),
             "rate_rps": self.rate_rps,
             **extra,
         }

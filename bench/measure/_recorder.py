@@ -84,8 +84,11 @@ class EndpointStats:
 class Recorder:
     """Accumulates call records; drains to and merges from plain snapshots."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_timeline: bool = True) -> None:
         self.endpoints: dict[str, EndpointStats] = {}
+        # False for a recorder whose per-second timeline nobody reads (it costs a
+        # clock read and a dict update per call).
+        self.keep_timeline = keep_timeline
         # Per wall-clock second: requests, failures, new connections (for charts).
         self.timeline: dict[int, list[int]] = {}
         self.findings: list[dict[str, str]] = []
@@ -123,6 +126,8 @@ class Recorder:
             stats.verdicts.update(call.verdicts)
         if call.findings is not None and len(self.findings) < MAX_FINDINGS:
             self.findings.extend(call.findings[: MAX_FINDINGS - len(self.findings)])
+        if not self.keep_timeline:
+            return
         second = int(time.time())
         slot = self.timeline.get(second)
         if slot is None:
