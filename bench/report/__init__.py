@@ -1,7 +1,7 @@
 """Reports: atomic result files, summary.json, pyperf files, comparisons, the CI gate."""
 
 from bench.report._atomic import write_json_atomic, write_text_atomic
-from bench.report._compare import comparison_headline, load_run, write_compare
+from bench.report._compare import comparison_headline, write_compare
 from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison
 from bench.report._gate import (
     Check,
@@ -19,6 +19,7 @@ from bench.report._pyperf import (
     write_repetitions_pyperf,
 )
 from bench.report._repetitions import RERUN_WIDENING, Interval, ratio_interval, rerun_interval
+from bench.report._run_folder import load_run
 from bench.report._summary import SCHEMA_VERSION, build_summary, load_parts, versions
 from bench.report._terminal import print_comparison, print_table
 

@@ -7,29 +7,18 @@ A comparison repeats each strategy ``N`` times in two phases (see
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Recorder
 from bench.report import _format as fmt
 from bench.report._atomic import write_json_atomic, write_text_atomic
-from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison, load_summary
+from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison
 from bench.report._pyperf import CAPACITY_BENCHMARK, write_repetitions_pyperf
+from bench.report._run_folder import load_summary
 
-__all__ = ["comparison_headline", "load_run", "write_compare"]
-
-
-def load_run(run_dir: Path) -> tuple[dict[str, Any], Recorder]:
-    """A run folder's summary and merged latency recorder."""
-    summary = load_summary(run_dir)
-    recorder = Recorder()
-    latency = run_dir / "latency.json"
-    if latency.is_file():
-        recorder.merge(json.loads(latency.read_text()))
-    return summary, recorder
+__all__ = ["comparison_headline", "write_compare"]
 
 
 def _pyperf_table(paths: list[Path], benchmark: str) -> str:

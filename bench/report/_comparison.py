@@ -9,13 +9,13 @@ over all its runs, and the throughput ratios.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.report._repetitions import RERUN_WIDENING, ratio_interval, rerun_interval
+from bench.report._run_folder import load_summary
 
 __all__ = [
     "AT_RATE",
@@ -24,7 +24,6 @@ __all__ = [
     "PhaseRun",
     "build_comparison",
     "leak_count",
-    "load_summary",
 ]
 
 CAPACITY, AT_RATE = "capacity", "at-rate"
@@ -46,12 +45,6 @@ class PhaseRun:
     phase: str
     repetition: int  # from 1
     folder: Path
-
-
-def load_summary(folder: Path) -> dict[str, Any]:
-    """A run folder's summary.json."""
-    data: dict[str, Any] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    return data
 
 
 def leak_count(isolation: dict[str, Any]) -> int:

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from bench.measure import Recorder
 from bench.report import _format as fmt
 from bench.report._atomic import write_text_atomic
-from bench.report._compare import load_run
+from bench.report._run_folder import load_run
 
 __all__ = ["CHART_TITLES", "write_report_html"]
 

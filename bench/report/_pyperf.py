@@ -31,15 +31,14 @@ distributions differ visibly", and use the exact percentiles in ``summary.json``
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pyperf
 
-from bench.measure import Recorder
 from bench.measure._recorder import EndpointStats
+from bench.report._run_folder import load_run, load_summary
 
 __all__ = ["VALUES_PER_BENCHMARK", "pyperf_path", "write_pyperf_file", "write_repetitions_pyperf"]
 
@@ -71,9 +70,7 @@ def write_pyperf_file(run_dir: Path, count: int = VALUES_PER_BENCHMARK) -> Path 
     A run without a single completed call has no latency to give pyperf (whose values
     must be > 0): no file is written, None is returned, and summary.json says why.
     """
-    summary: dict[str, Any] = json.loads((run_dir / "summary.json").read_text())
-    recorder = Recorder()
-    recorder.merge(json.loads((run_dir / "latency.json").read_text()))
+    summary, recorder = load_run(run_dir)
     metadata: dict[str, Any] = {
         "unit": "second",
         "aegis_strategy": summary["strategy"],
@@ -112,11 +109,7 @@ def _median_s(histogram: Any) -> float | None:
 
 def _run_measurements(folder: Path) -> dict[str, float]:
     """One repetition's value per benchmark name (seconds), from its run folder."""
-    summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
-    recorder = Recorder()
-    latency = folder / "latency.json"
-    if latency.is_file():
-        recorder.merge(json.loads(latency.read_text()))
+    summary, recorder = load_run(folder)
     open_model = bool(summary.get("open_model"))
     values = {}
     named = {"all-requests": recorder.total(), **recorder.endpoints}
@@ -150,8 +143,7 @@ def write_repetitions_pyperf(
             per_benchmark.setdefault(name, []).append(value)
             described[name] = "median latency (s) of one repetition"
     for folder in capacity_runs:
-        summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
-        rps = float(summary.get("throughput_rps") or 0.0)
+        rps = float(load_summary(folder).get("throughput_rps") or 0.0)
         if rps > 0:
             per_benchmark.setdefault(CAPACITY_BENCHMARK, []).append(1.0 / rps)
             described[CAPACITY_BENCHMARK] = (

@@ -327,12 +327,14 @@ def _window(load_parts: list[dict[str, Any]]) -> tuple[dict[str, Any], Recorder 
         return section, None
     recorder, rate, cpu_s = Recorder(), 0.0, 0.0
     for window in windows:
-        own = Recorder()
-        own.merge(window.get("recorder", {}))
-        recorder.merge(window.get("recorder", {}))
+        snapshot = window.get("recorder", {})
+        recorder.merge(snapshot)
         length = float(window["closed_at"]) - float(window["opened_at"])
         if length > 0:
-            rate += own.total().counters["requests"] / length
+            own = sum(
+                e["counters"].get("requests", 0) for e in snapshot.get("endpoints", {}).values()
+            )
+            rate += own / length
         cpu_s += float(window.get("cpu_s", 0.0))
     counters = recorder.total().counters
     opened = min(float(w["opened_at"]) for w in windows)
