@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import locust.runners as locust_runners
 from locust import events as _locust_events
 from locust.runners import (
     STATE_CLEANUP,
@@ -31,7 +32,7 @@ from bench.profile import AEGIS, load_profile
 from bench.strategies import UnknownStrategyError, create_strategy
 from bench.think_time import ThinkTime
 
-__all__ = ["PROGRESS_INTERVAL_S", "register_listeners"]
+__all__ = ["HEARTBEAT_LIVENESS", "PROGRESS_INTERVAL_S", "register_listeners"]
 
 PROGRESS_INTERVAL_S = 2.0
 SAMPLE_INTERVAL_S = 1.0
@@ -42,6 +43,11 @@ SIGN_IN_WAIT_MAX_S = 120.0
 CSV_SETTLE_S = 1.2  # Locust's CSV_STATS_INTERVAL_SEC (1 s), and a margin
 # How long a final write waits for the users of a racing stop to be gone.
 USERS_GONE_TIMEOUT_S = 30.0
+# How many heartbeat intervals (1 s) Locust's master waits before it counts a load
+# process as missing and re-dispatches its users; Locust's own is 3. A load process
+# busy spawning and signing in thousands of users missed 4 s (15,000 users on 2 cores),
+# and the re-dispatch then ran 19,250-21,500 users for 15,000 asked.
+HEARTBEAT_LIVENESS = 30
 # Locust's ``quit`` event carries no environment: the one ``init`` gave is kept here.
 _ENVIRONMENT: list[Any] = []
 events: Any = _locust_events  # locust's EventHook is untyped
@@ -90,6 +96,9 @@ def _on_init(environment: Any, **_: Any) -> None:
         if isinstance(runner, WorkerRunner)
         else "local"
     )
+    if role == "master":
+        # Read by the master each time a heartbeat arrives and a worker joins.
+        locust_runners.HEARTBEAT_LIVENESS = HEARTBEAT_LIVENESS
     if role == "worker" and getattr(options, "processes", None):
         gevent.spawn(_stop_if_orphaned, environment, os.getppid())
     _quiet_client_loggers()
