@@ -201,3 +201,37 @@ def test_more_users_than_requested_is_noted() -> None:
     )  # fmt: skip
     [note] = summary["notes"]
     assert "19,250 users for 15,000 requested" in note
+
+
+def memory_part(*, window_peak: int | None) -> dict[str, Any]:
+    """A load process's part: 100 users, RSS 100 MiB at start, 300 MiB at the stop's burst."""
+    mib = 1024 * 1024
+    window = {"opened_at": 10.0, "closed_at": 20.0, "users_at_open": 100, "recorder": {}}
+    if window_peak is not None:
+        window["rss_peak"] = window_peak * mib
+    return {
+        "role": "worker", "users_peak": 100, "recorder": {}, "rss_at_start": 100 * mib,
+        "rss_peak": 300 * mib, "window": window,
+    }  # fmt: skip
+
+
+def test_rss_per_session_comes_from_the_window_and_the_whole_run_is_kept() -> None:
+    """RSS per session is the window's peak growth; the stop's burst stays in _whole_run."""
+    summary, _ = build_summary(
+        [memory_part(window_peak=150), memory_part(window_peak=200)], strategy="pooled",
+        users=200, duration_requested_s=30.0, partial=False, target="http://127.0.0.1:1",
+        server=None,
+    )  # fmt: skip
+    assert summary["client_rss_kib_per_session"] == 768.0  # (50 + 100) MiB / 200 users
+    assert summary["client_rss_kib_per_session_whole_run"] == 2048.0  # 400 MiB / 200
+
+
+def test_rss_per_session_without_a_window_is_the_whole_run() -> None:
+    """A run without a steady-state window reports its whole run's RSS growth."""
+    part = memory_part(window_peak=None)
+    part["window"] = {}
+    summary, _ = build_summary(
+        [part], strategy="pooled", users=100, duration_requested_s=30.0, partial=False,
+        target="http://127.0.0.1:1", server=None,
+    )  # fmt: skip
+    assert summary["client_rss_kib_per_session"] == 2048.0

@@ -40,6 +40,9 @@ class Window:
     cpu_at_open: float = 0.0
     cpu_at_close: float = 0.0
     users_at_open: int = 0
+    # The process's peak RSS while the window is open: what holding the sessions under
+    # steady load costs, without the ramp's and the stop's bursts of calls in flight.
+    rss_peak: int = 0
     # Where the window starts and ends in the process's CPU and loop-lag samples.
     samples_at_open: tuple[int, int] = (0, 0)
     samples_at_close: tuple[int, int] | None = None
@@ -53,6 +56,7 @@ class Window:
         if self.opened_at is None:
             self.opened_at, self.cpu_at_open, self.users_at_open = time.time(), cpu_seconds(), users
             self.samples_at_open = samples
+            self.rss_peak = rss_bytes()
 
     def close(self, samples: tuple[int, int]) -> None:
         """Close the window now, if it is open."""
@@ -71,6 +75,7 @@ class Window:
             "still_open": self.is_open,
             "cpu_s": cpu - self.cpu_at_open if self.opened_at is not None else 0.0,
             "users_at_open": self.users_at_open,
+            "rss_peak": self.rss_peak,
             # [start, end) of the window in generator.cpu_percent and .loop_lag_ms.
             "cpu_samples": [self.samples_at_open[0], (self.samples_at_close or (None, None))[0]],
             "lag_samples": [self.samples_at_open[1], (self.samples_at_close or (None, None))[1]],
@@ -148,7 +153,10 @@ class ProcessRuntime:
 
     def sample(self, users: int) -> None:
         """Note the peak of memory and users, and CPU use since the last sample."""
-        self.rss_peak = max(self.rss_peak, rss_bytes())
+        rss = rss_bytes()
+        self.rss_peak = max(self.rss_peak, rss)
+        if self.window.is_open:
+            self.window.rss_peak = max(self.window.rss_peak, rss)
         self.users_peak = max(self.users_peak, users)
         now, cpu = time.monotonic(), cpu_seconds()
         if self._last_cpu is not None and now > self._last_cpu[0]:
