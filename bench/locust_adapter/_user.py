@@ -23,7 +23,7 @@ from bench.session import MeasuredSession
 from bench.steps import end_session, start_session
 from bench.strategies import ClientStrategy
 
-__all__ = ["APICallFailed", "AegisUser"]
+__all__ = ["LEAK_REQUEST_TYPE", "LEAK_VERDICTS", "APICallFailed", "AegisUser", "IsolationLeak"]
 
 T = TypeVar("T")
 DEFAULT_PASSWORD = "bench-password"
@@ -35,6 +35,21 @@ SIGN_IN_BACKOFF_MAX_S = 10.0
 
 class APICallFailed(Exception):
     """A verb returned ``None``; the message is the status or exception class."""
+
+
+class IsolationLeak(Exception):
+    """A call showed one session's data or cookie where another's belonged."""
+
+
+# The client-side verdicts that are leaks, and what each means in Locust's failures.
+LEAK_VERDICTS = {
+    "leak": "answered another user's data",
+    "foreign_session": "sign-out carried another session's cookie",
+    "lost_session": "sent without its session's cookie",
+    "replay_accepted": "the target accepted a signed-out session's cookie",
+}
+# Locust's "Method" column for the rows of leaks: ``LEAK GET /api/v1/auth/me``.
+LEAK_REQUEST_TYPE = "LEAK"
 
 
 class AegisUser(User):
@@ -245,4 +260,25 @@ class AegisUser(User):
                 exception=None if call.ok else APICallFailed(call.failure_message()),
                 context={},
             )
+            if call.verdicts is not None:
+                _fire_leaks(fire, call)
         pending.clear()
+
+
+def _fire_leaks(fire: Callable[..., Any], call: CallRecord) -> None:
+    """One failed ``LEAK`` row in Locust's stats per leak on this call.
+
+    So every Locust front end shows leaks: its failures table, CSV, HTML report and
+    exit code. The rows count no request of their own in aegis-bench's figures.
+    """
+    for verdict in call.verdicts or ():
+        meaning = LEAK_VERDICTS.get(verdict)
+        if meaning is not None:
+            fire(
+                request_type=LEAK_REQUEST_TYPE,
+                name=f"{call.method} {call.endpoint}",
+                response_time=0.0,
+                response_length=0,
+                exception=IsolationLeak(f"{verdict}: {meaning}"),
+                context={},
+            )
