@@ -30,7 +30,6 @@ from bench.report import AT_RATE, CAPACITY, PhaseRun
 __all__ = [
     "OFFERED_SHARE_OF_CAPACITY",
     "ComparisonRuns",
-    "finish_run_folder",
     "run_comparison",
     "validate_comparison",
 ]
@@ -52,14 +51,6 @@ class ComparisonRuns:
     def of(self, strategy: str, phase: str) -> list[PhaseRun]:
         """The runs of one strategy in one phase, by repetition."""
         return [r for r in self.runs if r.strategy == strategy and r.phase == phase]
-
-
-def finish_run_folder(run_dir: Path) -> None:
-    """The per-run files made from summary.json: the pyperf file and report.html."""
-    from bench.report import write_pyperf_file, write_report_html
-
-    write_pyperf_file(run_dir)
-    write_report_html(run_dir, [run_dir])
 
 
 def _settings(
@@ -121,7 +112,6 @@ def run_comparison(
                 rate = f" at {rate_rps:,.0f} rps" if rate_rps else ""
                 print(f"== {strategy}: {label}{rate}", flush=True)
                 execute_run(_settings(args, strategy, folder, env, rate_rps), url)
-                finish_run_folder(folder)
                 done.runs.append(PhaseRun(strategy, name, repetition, folder))
 
     phase(CAPACITY, None)

@@ -1,4 +1,4 @@
-"""The ``aegis-bench`` command line: ``serve``, ``run``, ``compare`` and ``ci``.
+"""The ``aegis-bench`` command line: ``serve``, ``run``, ``compare``, ``ci`` and ``ui``.
 
 Exit codes: 0 success, 1 the run saw failed requests, a leak or a broken threshold,
 2 usage errors (bad options, impossible settings), reported in one line, never as a
@@ -32,7 +32,7 @@ from bench.cli._args import (
     process_count,
     target_url,
 )
-from bench.cli._compare import OFFERED_SHARE_OF_CAPACITY, finish_run_folder
+from bench.cli._compare import OFFERED_SHARE_OF_CAPACITY
 from bench.cli._signals import STOP
 
 __all__ = ["build_parser", "main"]
@@ -238,6 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load_options(compare, users=50, run_time="15s")
     _add_repetition_options(compare)
 
+    ui = commands.add_parser(
+        "ui", help="Locust's web UI on 127.0.0.1 with a Sessions tab; a run folder per test"
+    )
+    ui.add_argument(
+        "--strategy", default="pooled", help="the start form's strategy (pooled, per-call, ...)"
+    )
+    _add_load_options(ui, users=10, run_time="10m")
+    ui.add_argument(
+        "--web-port", type=port_number, default=8089, help="the web UI's port on 127.0.0.1 (8089)"
+    )
+
     ci = commands.add_parser("ci", help="a bounded comparison that fails on leaks or thresholds")
     _add_strategies_option(ci)
     _add_load_options(ci, users=20, run_time="10s")
@@ -381,7 +392,6 @@ def _run(args: argparse.Namespace) -> int:
     settings.validate()
     with _target(args, out) as target:
         summary = execute_run(dataclasses.replace(settings, env=target.env), target.url)
-    finish_run_folder(out)
     print_table([summary])
     print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
     failed = _report_run(summary)
@@ -501,6 +511,20 @@ def _ci(args: argparse.Namespace) -> int:
     return EXIT_FAILED if broken else EXIT_OK
 
 
+def _ui(args: argparse.Namespace) -> int:
+    from bench.cli._run import RunSettings
+    from bench.cli._ui import serve_ui
+
+    out = _prepare(args, "ui")
+    settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
+    settings.validate()
+    with _target(args, out) as target:
+        code = serve_ui(dataclasses.replace(settings, env=target.env), target.url, args.web_port)
+    if STOP.requested:
+        return STOP.exit_code
+    return code
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bench.backend import TargetConfig, serve
 
@@ -526,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aegis-bench`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"run": _run, "compare": _compare, "ci": _ci}
+    handlers = {"run": _run, "compare": _compare, "ci": _ci, "ui": _ui}
     try:
         if args.command == "serve":
             return _serve(args)

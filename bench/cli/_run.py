@@ -24,14 +24,21 @@ import psutil
 
 from bench._lifeline import preexec_die_with_parent
 from bench.cli._args import UsageError, check_open_files
-from bench.cli._server_stats import ServerStats, server_stats
 from bench.cli._signals import STOP
-from bench.measure import count_sockets
+from bench.measure import count_sockets, oracle_state, server_stats
 from bench.profile import AEGIS, Profile, ProfileError, load_profile
-from bench.report import build_summary, load_parts, write_json_atomic
+from bench.report import build_summary, load_parts, write_run_folder
 from bench.strategies import strategy_names
 
-__all__ = ["LocustOutcome", "RunSettings", "default_scenario", "execute_run"]
+__all__ = [
+    "STOP_TIMEOUT_S",
+    "LocustOutcome",
+    "RunSettings",
+    "default_scenario",
+    "execute_run",
+    "stop_grace_s",
+    "tool_options",
+]
 
 # Grace given to users to finish their task and sign out after the run time.
 STOP_TIMEOUT_S = 10
@@ -143,8 +150,27 @@ class RunSettings:
         check_open_files(self.users, self.processes, embedded_target=self.host is None)
 
 
+def tool_options(settings: RunSettings) -> list[str]:
+    """The tool's own options on Locust's command line (a headless run's, the web UI's)."""
+    options = [
+        "--client-strategy", settings.strategy,
+        "--think-time", settings.think_time,
+        "--client-keepalive", f"{settings.keepalive_s:g}",
+        "--count-connections", settings.count_with,
+        "--client-timeout", f"{settings.timeout_s:g}",
+        "--aegis-warmup", f"{settings.warmup_s:g}",
+        "--aegis-rate", f"{settings.rate_rps or 0:g}",
+        "--aegis-out", str(settings.out),
+    ]  # fmt: skip
+    if settings.processes > 1:
+        options += ["--processes", str(settings.processes)]
+    if settings.profile is not None:
+        options += ["--target-profile", str(settings.profile)]
+    return options
+
+
 def _locust_command(settings: RunSettings, host: str) -> list[str]:
-    command = [
+    return [
         sys.executable, "-m", "locust",
         "-f", str(settings.scenario),
         "--headless",
@@ -157,21 +183,10 @@ def _locust_command(settings: RunSettings, host: str) -> list[str]:
         "--csv", str(settings.out / "locust"),
         "--html", str(settings.out / "locust.html"),
         "--logfile", str(settings.out / "locust.log"),
-        "--client-strategy", settings.strategy,
-        "--think-time", settings.think_time,
-        "--client-keepalive", f"{settings.keepalive_s:g}",
-        "--count-connections", settings.count_with,
-        "--client-timeout", f"{settings.timeout_s:g}",
-        "--aegis-warmup", f"{settings.warmup_s:g}",
-        "--aegis-rate", f"{settings.rate_rps or 0:g}",
-        "--aegis-out", str(settings.out / "parts"),
+        *tool_options(settings),
+        "--aegis-parts-only",
         "--aegis-progress",
     ]  # fmt: skip
-    if settings.processes > 1:
-        command += ["--processes", str(settings.processes)]
-    if settings.profile is not None:
-        command += ["--target-profile", str(settings.profile)]
-    return command
 
 
 def _run_locust(
@@ -274,25 +289,6 @@ def _wait_for_parts(folder: Path, processes: int, timeout_s: float = PARTS_TIMEO
         time.sleep(0.2)
 
 
-def _oracle_state(reset: ServerStats, reading: ServerStats) -> tuple[str, bool]:
-    """How the target's oracle covered the run, and whether one was expected.
-
-    Expected when the target answered the reset before the run, or answers its stats
-    now: then a boot id that changed (a restart) or a reset that failed means its
-    counters cover only part of the run, which is no server-side evidence.
-    """
-    state = reading.state
-    expected = reset.state == "available" or reading.state == "available"
-    if reading.data is None:
-        return state, expected
-    boot_before = (reset.data or {}).get("boot_id")
-    if reset.data is None:
-        return f"not reset before the run ({reset.state}): its counters are not this run's", True
-    if reading.data.get("boot_id") != boot_before:
-        return "restarted during the run: its counters cover only the part after that", True
-    return state, expected
-
-
 def _partial_reasons(
     settings: RunSettings, outcome: LocustOutcome | None, elapsed: float, parts: list[Any]
 ) -> list[str]:
@@ -329,7 +325,7 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     if outcome is not None and not outcome.killed:
         _wait_for_parts(settings.out / "parts", settings.processes)
     reading = server_stats(host, "/_bench/stats")
-    state, oracle_expected = _oracle_state(reset, reading)
+    state, oracle_expected = oracle_state(reset, reading)
     time_wait = count_sockets(_port_of(host)) if _is_loopback(host) else None
     parts = load_parts(settings.out / "parts")
     summary, recorder = build_summary(
@@ -352,8 +348,7 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     summary["locust_exit_code"] = outcome.exit_code if outcome is not None else None
     summary["interrupted"] = STOP.requested
     summary["stopped_by"] = STOP.name
-    write_json_atomic(settings.out / "latency.json", recorder.drain())
-    write_json_atomic(settings.out / "summary.json", summary)
+    write_run_folder(settings.out, summary, recorder)
     return summary
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.strategies import strategy_names
+
 __all__ = ["add_arguments"]
 
 
@@ -14,6 +16,7 @@ def add_arguments(parser: Any) -> None:
     group.add_argument(
         "--client-strategy",
         default="pooled",
+        choices=strategy_names(),
         help="How each user gets its client: pooled, per-call, shared, or a plugged-in name",
     )
     group.add_argument(
@@ -60,7 +63,15 @@ def add_arguments(parser: Any) -> None:
     group.add_argument(
         "--aegis-out",
         default="",
-        help="Folder for the per-process measurement files that become summary.json",
+        help="Run folder (summary.json, report.html, pyperf file), written by the master "
+        "or a single process when a test stops; in the web UI, one folder per test in it",
+        include_in_web_ui=False,
+    )
+    group.add_argument(
+        "--aegis-parts-only",
+        action="store_true",
+        default=False,
+        help="Write only the measurement parts to <aegis-out>/parts (aegis-bench run merges them)",
         include_in_web_ui=False,
     )
     group.add_argument(

@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import gevent
@@ -23,20 +22,33 @@ from locust.runners import (
 
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
+from bench.locust_adapter._collect import (
+    COLLECTOR,
+    FINISH_MESSAGE,
+    PART_MESSAGE,
+    finish_workers,
+    on_finish_request,
+)
 from bench.locust_adapter._csv import patch_csv_writer
+from bench.locust_adapter._folders import FOLDERS, live_view, part_extra
 from bench.locust_adapter._gc import freeze_long_lived
 from bench.locust_adapter._options import add_arguments
+from bench.locust_adapter._settings import (
+    AdapterSettings,
+    SettingsError,
+    settings_from,
+    settings_of,
+)
 from bench.locust_adapter._unpatch import restore_thread_primitives
+from bench.locust_adapter._webui import install as install_web_ui
 from bench.measure import raise_open_file_limit
-from bench.profile import AEGIS, load_profile
-from bench.strategies import UnknownStrategyError, create_strategy
-from bench.think_time import ThinkTime
 
 __all__ = ["HEARTBEAT_LIVENESS", "PROGRESS_INTERVAL_S", "register_listeners"]
 
 PROGRESS_INTERVAL_S = 2.0
 SAMPLE_INTERVAL_S = 1.0
-CHECKPOINT_INTERVAL_S = 5.0
+CHECKPOINT_S = 5.0  # a part file written by this process
+WORKER_REPORT_S = 2.0  # a part sent to the master: the web UI's Sessions tab shows it
 ORPHAN_CHECK_S = 1.0
 # The longest the window waits for users still signing in after spawning completed.
 SIGN_IN_WAIT_MAX_S = 120.0
@@ -78,29 +90,58 @@ def _on_parser(parser: Any) -> None:
     add_arguments(parser)
 
 
+def _role(runner: Any) -> str:
+    if isinstance(runner, MasterRunner):
+        return "master"
+    return "worker" if isinstance(runner, WorkerRunner) else "local"
+
+
+def _send_part(environment: Any, name: str, part: dict[str, Any]) -> None:
+    environment.runner.send_message(PART_MESSAGE, {"name": name, "part": part})
+
+
+def _new_runtime(
+    environment: Any, role: str, settings: AdapterSettings, previous: Any = None
+) -> _runtime.ProcessRuntime:
+    """A runtime for the next test: fresh measurements, the process's loop bridge kept."""
+    fresh = None if role == "master" else LoopBridge() if previous is None else None
+    bridge = previous.bridge if previous is not None else fresh
+    return _runtime.ProcessRuntime(
+        role=role,
+        strategy=settings.strategy,
+        think_time=settings.think_time,
+        out_dir=None,
+        bridge=bridge,
+        profile=settings.profile,
+        keepalive_s=settings.keepalive_s,
+        count_with=settings.count_with,
+        timeout_s=settings.timeout_s,
+        rate_rps=settings.rate_rps,
+        warmup_s=settings.warmup_s,
+        deliver=(lambda name, part: _send_part(environment, name, part))
+        if role == "worker"
+        else None,
+        test_seq=previous.test_seq + 1 if previous is not None else 0,
+    )
+
+
 def _on_init(environment: Any, **_: Any) -> None:
     options = environment.parsed_options
     try:
-        strategy = create_strategy(getattr(options, "client_strategy", "pooled"))
-        think_time = ThinkTime.parse(getattr(options, "think_time", "0"))
-        profile_path = getattr(options, "target_profile", "")
-        profile = load_profile(Path(profile_path)) if profile_path else AEGIS
-    except (UnknownStrategyError, ValueError) as exc:
+        settings = settings_from(options)
+    except SettingsError as exc:
         sys.stderr.write(f"aegis-bench: error: {exc}\n")
         sys.exit(2)
     runner = environment.runner
-    role = (
-        "master"
-        if isinstance(runner, MasterRunner)
-        else "worker"
-        if isinstance(runner, WorkerRunner)
-        else "local"
-    )
+    role = _role(runner)
     if role == "master":
         # Read by the master each time a heartbeat arrives and a worker joins.
         locust_runners.HEARTBEAT_LIVENESS = HEARTBEAT_LIVENESS
-    if role == "worker" and getattr(options, "processes", None):
-        gevent.spawn(_stop_if_orphaned, environment, os.getppid())
+        runner.register_message(PART_MESSAGE, COLLECTOR.on_message)
+    if role == "worker":
+        runner.register_message(FINISH_MESSAGE, on_finish_request)
+        if getattr(options, "processes", None):
+            gevent.spawn(_stop_if_orphaned, environment, os.getppid())
     _quiet_client_loggers()
     # gevent records every greenlet's spawn tree (10 more GC-tracked objects and 0.6 KiB
     # per user, measured by bench/perf/session_memory.py), a debugging aid nothing here
@@ -108,32 +149,39 @@ def _on_init(environment: Any, **_: Any) -> None:
     gevent.config.track_greenlet_tree = False
     raise_open_file_limit()
     restore_thread_primitives()
-    out = getattr(options, "aegis_out", "")
-    _runtime.install(
-        _runtime.ProcessRuntime(
-            role=role,
-            strategy=strategy,
-            think_time=think_time,
-            out_dir=Path(out) if out else None,
-            bridge=None if role == "master" else LoopBridge(),
-            profile=profile,
-            keepalive_s=float(getattr(options, "client_keepalive", 4.0)),
-            count_with=getattr(options, "count_connections", "stream"),
-            timeout_s=float(getattr(options, "client_timeout", 10.0)),
-            rate_rps=float(getattr(options, "aegis_rate", 0.0) or 0.0) or None,
-            warmup_s=float(getattr(options, "aegis_warmup", 2.0)),
-        )
-    )
+    _runtime.install(_new_runtime(environment, role, settings))
+    if getattr(environment, "web_ui", None) is not None:
+        install_web_ui(environment, lambda: live_view(environment, FOLDERS))
     if role != "worker" and getattr(options, "aegis_progress", False):
         gevent.spawn(_print_progress, environment)
     if role != "master":
         gevent.spawn(_sample_usage, environment)
-    if out:
-        gevent.spawn(_write_checkpoints, environment)
+    gevent.spawn(_write_checkpoints, environment)
 
 
 def _on_test_start(environment: Any, **_: Any) -> None:
-    runtime = _runtime.current()
+    """A test starts: measure it with a fresh runtime, under the options it starts with.
+
+    The web UI's start form has written its fields into Locust's options by now (a
+    worker gets them with its master's spawn message); a master or a single process
+    with ``--aegis-out`` also picks the test's run folder and zeroes the target's
+    counters.
+    """
+    previous = _runtime.current()
+    try:
+        settings = settings_from(environment.parsed_options)
+    except SettingsError as exc:  # checked by the form: only a worker's own files
+        logging.getLogger(__name__).error("aegis-bench: %s; the last test's settings apply", exc)
+        settings = settings_of(previous)
+    if previous.started_at is not None and previous.bridge is not None:
+        with contextlib.suppress(Exception):
+            previous.bridge.run(previous.strategy.shutdown)
+    runtime = _new_runtime(environment, previous.role, settings, previous)
+    _runtime.install(runtime)
+    if runtime.role != "worker":
+        runtime.out_dir = FOLDERS.start_test(environment, runtime.strategy.name)
+        if runtime.role == "master":
+            COLLECTOR.reset(runtime.out_dir)
     runtime.mark_start()
     if runtime.bridge is not None:
         runtime.bridge.start_lag_probe()
@@ -167,33 +215,24 @@ def _on_test_stopping(environment: Any, **_: Any) -> None:
     runtime = _runtime.current()
     runtime.close_window()
     runtime.sample(environment.runner.user_count)
-
-
-def _part_extra(environment: Any, runtime: _runtime.ProcessRuntime) -> dict[str, Any]:
-    if runtime.role == "worker":
-        return {}
-    options = environment.parsed_options
-    return {
-        "host": environment.host,
-        "users_requested": getattr(options, "num_users", None),
-        "run_time_s": getattr(options, "run_time", None),
-        "profile": runtime.profile.name,
-    }
+    if runtime.role == "master":
+        finish_workers(environment)
 
 
 def _on_test_stop(environment: Any, **_: Any) -> None:
-    """A test stopped (its users signed out): note when, and write a checkpoint.
+    """A test stopped (its users signed out): write its final part, and its run folder
+    when this process is the one that writes it (a master, or a single process).
 
-    Not the final part: a process can see its test stop and start again (a master
-    that lost a load process's heartbeat re-dispatches its users; the web UI restarts
-    tests), and what those users measure must not be lost.
+    A process whose test starts again (the web UI; a master that re-dispatched users)
+    measures the next test with a new runtime, under a part name of its own.
     """
     runtime = _runtime.current_or_none()
     if runtime is None or runtime.final_written:
         return
     runtime.stopped_at = time.time()
     runtime.close_window()
-    runtime.write_part(_part_extra(environment, runtime), final=False)
+    runtime.write_part(part_extra(environment, runtime), final=True)
+    FOLDERS.finish_test(environment, runtime)
 
 
 def _on_quit(exit_code: int = 0, **_: Any) -> None:
@@ -220,7 +259,7 @@ def _on_quit(exit_code: int = 0, **_: Any) -> None:
         gevent.sleep(0.1)
     runtime.close_window()
     if not runtime.final_written and environment is not None:
-        runtime.write_part(_part_extra(environment, runtime), final=True)
+        runtime.write_part(part_extra(environment, runtime), final=True)
     if environment is not None and getattr(environment.parsed_options, "csv_prefix", None):
         # Locust's CSV writer rewrites its files once a second and is not asked for a
         # last write before they close: without this pause the CSV misses the users'
@@ -253,14 +292,15 @@ def _stop_if_orphaned(environment: Any, master_pid: int) -> None:
 
 
 def _write_checkpoints(environment: Any) -> None:
-    """Write a checkpoint part every few seconds while a test runs (see ``write_part``)."""
+    """Write (or send) a checkpoint part every few seconds while a test runs."""
     while True:
-        gevent.sleep(CHECKPOINT_INTERVAL_S)
         runtime = _runtime.current_or_none()
-        if runtime is None or runtime.final_written:
+        gevent.sleep(WORKER_REPORT_S if runtime and runtime.role == "worker" else CHECKPOINT_S)
+        runtime = _runtime.current_or_none()
+        if runtime is None:
             return
-        if runtime.started_at is not None:
-            runtime.write_part(_part_extra(environment, runtime), final=False)
+        if runtime.started_at is not None and not runtime.final_written:
+            runtime.write_part(part_extra(environment, runtime), final=False)
 
 
 def _sample_usage(environment: Any) -> None:

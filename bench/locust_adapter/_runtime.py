@@ -12,6 +12,7 @@ import random
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,11 @@ class ProcessRuntime:
     users_signing_in: int = 0
     sign_in_failures: Counter[str] = field(default_factory=Counter)
     final_written: bool = False
+    # This process's test number: a web UI starts several tests in one process, each
+    # measured by a runtime of its own, and each test's parts keep their own name.
+    test_seq: int = 0
+    # Where parts go instead of ``out_dir``: a worker sends them to its master.
+    deliver: Callable[[str, dict[str, Any]], None] | None = None
     started_at: float | None = None
     stopped_at: float | None = None
     _usernames: itertools.count[int] = field(default_factory=itertools.count)
@@ -181,20 +187,41 @@ class ProcessRuntime:
         if self.window.is_open:
             self.steady.record(call)
 
+    @property
+    def sessions_alive(self) -> int:
+        """Users holding a signed-in session now (built, not yet released, not signing in)."""
+        return self.clients_built - self.clients_released - self.users_signing_in
+
+    @property
+    def part_name(self) -> str:
+        return f"part-{self.role}-{os.getpid()}-{self.test_seq}.json"
+
     def write_part(self, extra: dict[str, Any], *, final: bool) -> None:
-        """Write this process's measurements to ``<out>/part-<role>-<pid>.json``, atomically.
+        """Deliver this test's measurements: to ``deliver`` (a worker's master), else to
+        ``<out>/part-<role>-<pid>-<test>.json``, atomically.
 
         A checkpoint (``final=False``) is written every few seconds while the test runs,
         so a process killed outright still leaves what it had measured; the final part,
         written once after the users stopped, replaces it. Nothing is drained: each write
-        holds the whole run so far.
+        holds the whole test so far.
         """
-        if self.out_dir is None or self.final_written:
+        if (self.out_dir is None and self.deliver is None) or self.final_written:
             return
         self.final_written = final
-        part = {
+        part = self.part(extra, final=final)
+        if self.deliver is not None:
+            self.deliver(self.part_name, part)
+            return
+        assert self.out_dir is not None
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.out_dir / self.part_name, part)
+
+    def part(self, extra: dict[str, Any], *, final: bool = False) -> dict[str, Any]:
+        """This test's measurements so far, as a part (the summary merges the parts)."""
+        return {
             "role": self.role,
             "pid": os.getpid(),
+            "test_seq": self.test_seq,
             "final": final,
             "strategy": self.strategy.name,
             "started_at": self.started_at,
@@ -205,6 +232,7 @@ class ProcessRuntime:
             "users_peak": self.users_peak,
             "clients_built": self.clients_built,
             "clients_released": self.clients_released,
+            "sessions_alive": self.sessions_alive,
             "users_without_session": self.users_without_session,
             "sign_in_failures": dict(self.sign_in_failures),
             "generator": {
@@ -220,8 +248,6 @@ class ProcessRuntime:
             "rate_rps": self.rate_rps,
             **extra,
         }
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.out_dir / f"part-{self.role}-{os.getpid()}.json", part)
 
 
 _CURRENT: ProcessRuntime | None = None

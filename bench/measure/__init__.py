@@ -13,6 +13,7 @@ from bench.measure._recorder import (
     Recorder,
     new_histogram,
 )
+from bench.measure._server_stats import ServerStats, oracle_state, server_stats
 from bench.measure._sockets import count_sockets
 from bench.measure._transport import ACTING_USER_HEADER, InstrumentedTransport
 from bench.measure._usage import cpu_seconds, raise_open_file_limit, rss_bytes
@@ -28,9 +29,12 @@ __all__ = [
     "EndpointStats",
     "InstrumentedTransport",
     "Recorder",
+    "ServerStats",
     "count_sockets",
     "cpu_seconds",
     "new_histogram",
+    "oracle_state",
     "raise_open_file_limit",
     "rss_bytes",
+    "server_stats",
 ]

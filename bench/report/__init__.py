@@ -19,7 +19,7 @@ from bench.report._pyperf import (
     write_repetitions_pyperf,
 )
 from bench.report._repetitions import RERUN_WIDENING, Interval, ratio_interval, rerun_interval
-from bench.report._run_folder import load_run
+from bench.report._run_folder import load_run, write_run_folder
 from bench.report._summary import SCHEMA_VERSION, build_summary, load_parts, versions
 from bench.report._terminal import print_comparison, print_table
 
@@ -54,5 +54,6 @@ __all__ = [
     "write_pyperf_file",
     "write_repetitions_pyperf",
     "write_report_html",
+    "write_run_folder",
     "write_text_atomic",
 ]

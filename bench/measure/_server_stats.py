@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ServerStats", "server_stats"]
+__all__ = ["ServerStats", "oracle_state", "server_stats"]
 
 STATS_TIMEOUT_S = 10.0
 # What the summary reads from ``/_bench/stats``: section -> integer fields.
@@ -68,3 +68,22 @@ def server_stats(host: str, path: str, method: str = "GET") -> ServerStats:
         if problem is not None:
             return ServerStats(None, f"malformed answer from {path}: {problem}")
     return ServerStats(data if isinstance(data, dict) else None, "available")
+
+
+def oracle_state(reset: ServerStats, reading: ServerStats) -> tuple[str, bool]:
+    """How the target's oracle covered the run, and whether one was expected.
+
+    Expected when the target answered the reset before the run, or answers its stats
+    now: then a boot id that changed (a restart) or a reset that failed means its
+    counters cover only part of the run, which is no server-side evidence.
+    """
+    state = reading.state
+    expected = reset.state == "available" or reading.state == "available"
+    if reading.data is None:
+        return state, expected
+    boot_before = (reset.data or {}).get("boot_id")
+    if reset.data is None:
+        return f"not reset before the run ({reset.state}): its counters are not this run's", True
+    if reading.data.get("boot_id") != boot_before:
+        return "restarted during the run: its counters cover only the part after that", True
+    return state, expected

@@ -1,0 +1,141 @@
+"""Measurements of many processes in one place: parts sent to the master, and run folders.
+
+A worker (a ``--processes`` load process, or a worker on another machine) sends its
+parts to the master through Locust's own worker-to-master messages, every few seconds
+and once its users have stopped. The master keeps the latest part of each worker's
+test, and writes it to ``<run folder>/parts/`` when it has one, so the summary is the
+same exact merge (histograms merged, counts added) whatever the processes' machines.
+
+Locust's master fires ``test_stop`` before it tells its workers to stop on a run-time
+end, and stops listening 0.5 s after it told them to quit: a final part sent then was
+lost. So, when its test stops, the master asks its workers to stop their users and
+send their final parts, and waits for them (bounded) before anything goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust.runners import Runner
+
+from bench.locust_adapter import _runtime
+from bench.measure import ServerStats, oracle_state, server_stats
+from bench.report import build_summary, load_parts, write_json_atomic, write_run_folder
+
+__all__ = [
+    "FINISH_MESSAGE",
+    "PART_MESSAGE",
+    "PartCollector",
+    "finish_workers",
+    "on_finish_request",
+    "write_test_run_folder",
+]
+
+PART_MESSAGE = "aegis_part"
+FINISH_MESSAGE = "aegis_finish"
+# Beyond Locust's --stop-timeout, how long the master waits for its workers' final parts.
+FINISH_MARGIN_S = 30.0
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PartCollector:
+    """The master's copy of its workers' latest parts for the test running now."""
+
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    out_dir: Path | None = None  # the test's parts folder, when the master writes one
+
+    def reset(self, out_dir: Path | None) -> None:
+        """A new test: forget the last one's parts."""
+        self.parts, self.out_dir = {}, out_dir
+
+    def on_message(self, environment: Any, msg: Any, **_: Any) -> None:
+        """Keep (and write) a part a worker sent: ``{"name": ..., "part": {...}}``."""
+        data = msg.data if isinstance(msg.data, dict) else {}
+        name, part = str(data.get("name", "")), data.get("part")
+        if not name.startswith("part-") or not isinstance(part, dict):
+            logger.warning("aegis-bench: ignored a malformed part from worker %s", msg.node_id)
+            return
+        # Two workers on two machines may share a PID: the node id tells them apart.
+        name = f"part-worker-{msg.node_id}-{part.get('test_seq', 0)}.json"
+        self.parts[name] = part
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.out_dir / name, part)
+
+    def final_from(self) -> set[str]:
+        """The workers (node ids) whose final part for this test has arrived."""
+        return {
+            name.removeprefix("part-worker-").rsplit("-", 1)[0]
+            for name, part in self.parts.items()
+            if part.get("final")
+        }
+
+
+COLLECTOR = PartCollector()
+
+
+def finish_workers(environment: Any) -> None:
+    """On the master: ask every worker to stop its users and send its final part, and
+    wait until each has (at most ``--stop-timeout`` and a margin)."""
+    runner = environment.runner
+    workers = [client.id for client in runner.clients.all]
+    if not workers:
+        return
+    runner.send_message(FINISH_MESSAGE, None)
+    deadline = time.monotonic() + float(environment.stop_timeout or 0) + FINISH_MARGIN_S
+    while time.monotonic() < deadline:
+        missing = set(workers) - COLLECTOR.final_from()
+        if not missing:
+            return
+        gevent.sleep(0.1)
+    logger.warning("aegis-bench: no final part from worker(s) %s", ", ".join(sorted(missing)))
+
+
+def on_finish_request(environment: Any, **_: Any) -> None:
+    """On a worker: the master asks for the end of the test; stop the users (their
+    ``test_stop`` sends the final part). Locust's own stop message comes after, and finds
+    the worker stopped already."""
+    runner = environment.runner
+    if runner is not None:
+        # Runner.stop, not WorkerRunner's: no "client_stopped", which would make the
+        # master forget the worker before it tells it to quit.
+        gevent.spawn(Runner.stop, runner)
+
+
+def write_test_run_folder(
+    environment: Any,
+    runtime: _runtime.ProcessRuntime,
+    folder: Path,
+    reset: ServerStats | None,
+) -> dict[str, Any]:
+    """Merge the test's parts into ``folder``'s summary.json, report and pyperf file."""
+    options = environment.parsed_options
+    host = environment.host or ""
+    reading = server_stats(host, "/_bench/stats") if host else ServerStats(None, "unavailable")
+    if reset is not None:
+        state, oracle_expected = oracle_state(reset, reading)
+    else:
+        state, oracle_expected = reading.state, False
+    parts = load_parts(folder / "parts")
+    users = getattr(options, "num_users", None) or environment.runner.target_user_count or 0
+    summary, recorder = build_summary(
+        parts,
+        strategy=runtime.strategy.name,
+        users=int(users),
+        duration_requested_s=getattr(options, "run_time", None),
+        partial=False,
+        target=host,
+        server=reading.data if state == "available" else None,
+        server_state=state,
+        oracle_expected=oracle_expected,
+        profile=runtime.profile,
+    )
+    summary["profile"] = runtime.profile.name
+    write_run_folder(folder, summary, recorder)
+    return summary
