@@ -7,6 +7,7 @@ import ipaddress
 import math
 import os
 import re
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ __all__ = [
     "auto_processes",
     "check_open_files",
     "check_out_folder",
+    "check_port_free",
     "duration",
     "loopback_address",
     "non_negative_float",
@@ -100,6 +102,18 @@ def auto_processes(*, target_on_this_machine: bool, cores: int | None = None) ->
 def non_negative_int(text: str) -> int:
     """An integer >= 0."""
     return _whole_number(text, 0, "0 or more")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a usage error when ``host:port`` cannot be listened on (taken)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                f"port {port} on {host} is not free ({exc.strerror or exc}): "
+                "choose another --web-port"
+            ) from None
 
 
 def port_number(text: str) -> int:

@@ -22,6 +22,7 @@ from bench.cli._args import (
     UsageError,
     auto_processes,
     check_out_folder,
+    check_port_free,
     duration,
     loopback_address,
     non_negative_float,
@@ -513,11 +514,12 @@ def _ci(args: argparse.Namespace) -> int:
 
 def _ui(args: argparse.Namespace) -> int:
     from bench.cli._run import RunSettings
-    from bench.cli._ui import serve_ui
+    from bench.cli._ui import WEB_HOST, serve_ui
 
     out = _prepare(args, "ui")
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
     settings.validate()
+    check_port_free(WEB_HOST, args.web_port)
     with _target(args, out) as target:
         code = serve_ui(dataclasses.replace(settings, env=target.env), target.url, args.web_port)
     if STOP.requested:
