@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -40,7 +41,7 @@ FILES = {
     "thresholds.toml": "max_leaks = 0\ncolour = 1\n",
     "latin1.toml": 'identity = "/m\u00e9"\n',  # written below as Latin-1, not UTF-8
 }
-LOAD_COMMANDS = ("run", "compare", "ci")
+LOAD_COMMANDS = ("run", "compare", "ci", "ui")
 # A usage error is found before anything starts: the preflight of a dead --host included.
 USAGE_ERROR_WITHIN_S = 10.0
 
@@ -91,6 +92,8 @@ USAGE_ERROR_WITHIN_S = 10.0
         (["run", "--warmup", "-1"], "'-1' must be zero or more"),
         (["run", "--rate", "0"], "'0' must be greater than zero"),
         (["compare", "--repeat", "0"], "must be at least 1"),
+        (["ui", "--web-port", "70000"], "is not a TCP port"),
+        (["ui", "--web-port", "{taken}"], "is not free"),
     ],
     ids=[
         "zero-users",
@@ -130,6 +133,8 @@ USAGE_ERROR_WITHIN_S = 10.0
         "negative-warmup",
         "zero-rate",
         "zero-repetitions",
+        "ui-port-out-of-range",
+        "ui-port-taken",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(
@@ -139,11 +144,16 @@ def test_usage_error_exits_2_with_a_clear_message(
     for name, text in FILES.items():
         (tmp_path / name).write_text(text, encoding="latin-1" if "latin1" in name else "utf-8")
     before = sorted(tmp_path.rglob("*"))
-    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    taken = socket.socket()  # a port something else listens on
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = str(taken.getsockname()[1])
+    args = [arg.replace("{tmp}", str(tmp_path)).replace("{taken}", port) for arg in args]
     if args[0] in LOAD_COMMANDS and "--out" not in args:
         args += ["--out", str(tmp_path / "out")]
     started = time.monotonic()
-    result = run_cli(*args, cwd=tmp_path)  # a default results/ folder would land here
+    with taken:
+        result = run_cli(*args, cwd=tmp_path)  # a default results/ folder would land here
     elapsed = time.monotonic() - started
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
