@@ -231,6 +231,11 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
         return
     runtime.stopped_at = time.time()
     runtime.close_window()
+    if runtime.role == "worker":
+        # The users are gone. Locust's worker would still wait its whole stop timeout
+        # before telling its master it is ready again: 10 s in which the web UI could
+        # start no test. The master's next spawn message sets it back.
+        environment.stop_timeout = 0
     runtime.write_part(part_extra(environment, runtime), final=True)
     FOLDERS.finish_test(environment, runtime)
 
