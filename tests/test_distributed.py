@@ -148,3 +148,13 @@ def test_a_leak_on_a_worker_fails_the_whole_run(shared_run: DistributedRun) -> N
     assert summary["isolation"]["verdict"] == "leak"
     assert summary["isolation"]["client_side_leaks"] > 0
     assert shared_run.exit_code != 0
+
+
+@pytest.mark.timeout(150)
+def test_leaks_are_rows_of_locusts_own_failures(shared_run: DistributedRun) -> None:
+    """Locust's failures CSV lists the leaks as LEAK rows naming the call and the kind."""
+    with open(f"{shared_run.csv_prefix}_failures.csv", newline="") as failures:
+        leaks = [row for row in csv.DictReader(failures) if row["Method"] == "LEAK"]
+    assert leaks
+    assert {row["Name"] for row in leaks} & {"GET /api/v1/auth/me", "GET /api/v1/insights/projects"}
+    assert any("answered another user's data" in row["Error"] for row in leaks)
