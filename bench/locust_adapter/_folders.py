@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gevent
+
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._collect import COLLECTOR, write_test_run_folder
 from bench.measure import ServerStats, server_stats
@@ -77,18 +79,20 @@ class TestFolders:
         folder = self.current
         if folder is None or runtime.role == "worker":
             return
-        if getattr(environment.parsed_options, "aegis_parts_only", False):
-            return
         try:
-            write_test_run_folder(environment, runtime, folder, self.reset)
+            if not getattr(environment.parsed_options, "aegis_parts_only", False):
+                write_test_run_folder(environment, runtime, folder, self.reset)
+                self.last = folder
+                logger.info("aegis-bench: run folder %s", folder)
         except Exception:  # a report that failed must not take Locust down with it
             logger.exception("aegis-bench: the run folder %s could not be written", folder)
-            return
-        self.last, self.current = folder, None
-        logger.info("aegis-bench: run folder %s", folder)
+        finally:
+            self.current = None
 
 
 FOLDERS = TestFolders()
+# How long a view of a stopped test waits for its run folder (written in about 1 s).
+FOLDER_WAIT_S = 10.0
 
 
 def live_view(environment: Any, folders: TestFolders) -> dict[str, Any]:
@@ -99,6 +103,13 @@ def live_view(environment: Any, folders: TestFolders) -> dict[str, Any]:
     """
     runtime = _runtime.current()
     runner = environment.runner
+    if getattr(runner, "state", None) == "stopped" and folders.current is not None:
+        # Locust shows a test stopped before its test_stop listeners (which write the
+        # run folder) have run, and its UI polls no more once it saw "stopped": the
+        # view that tells it so waits for the folder, so the tab's last row names it.
+        deadline = time.monotonic() + FOLDER_WAIT_S
+        while folders.current is not None and time.monotonic() < deadline:
+            gevent.sleep(0.1)
     parts = list(COLLECTOR.parts.values()) if runtime.role == "master" else []
     parts.append(runtime.part(part_extra(environment, runtime)))
     host = environment.host or ""
