@@ -94,6 +94,11 @@ USAGE_ERROR_WITHIN_S = 10.0
         (["compare", "--repeat", "0"], "must be at least 1"),
         (["ui", "--web-port", "70000"], "is not a TCP port"),
         (["ui", "--web-port", "{taken}"], "is not free"),
+        (["run", "--fault-5xx", "2"], "between 0 and 1"),
+        (["run", "--refresh-outage", "soon"], "is not START+LENGTH in seconds"),
+        (["run", "--fault-5xx", "0.6", "--fault-reset", "0.6"], "together at most 1"),
+        (["run", "--host", "http://127.0.0.1:1", "--fault-slow", "0.1"], "drop --host"),
+        (["serve", "--expire-every", "0"], "'0' must be greater than zero"),
     ],
     ids=[
         "zero-users",
@@ -135,6 +140,11 @@ USAGE_ERROR_WITHIN_S = 10.0
         "zero-repetitions",
         "ui-port-out-of-range",
         "ui-port-taken",
+        "fault-rate-above-one",
+        "bad-refresh-outage",
+        "fault-rates-sum-above-one",
+        "faults-with-host",
+        "zero-expire-every",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.backend import TargetProcess
-from bench.cli._server_stats import server_stats
-from bench.measure import CallRecord
+from bench.measure import CallRecord, server_stats
 from bench.preflight import PreflightError, preflight
 from bench.profile import AEGIS, REQUIRED_KEYS, Profile, load_profile
 

@@ -7,6 +7,7 @@ connection ledger (``_ledger``) and the identity oracle (``_oracle``) are read t
 
 from bench.backend._app import COOKIE, USER_HEADER, create_app
 from bench.backend._config import TargetConfig
+from bench.backend._faults import Faults, parse_outage
 from bench.backend._ledger import ConnectionLedger
 from bench.backend._server import TargetProcess, serve
 
@@ -14,8 +15,10 @@ __all__ = [
     "COOKIE",
     "USER_HEADER",
     "ConnectionLedger",
+    "Faults",
     "TargetConfig",
     "TargetProcess",
     "create_app",
+    "parse_outage",
     "serve",
 ]

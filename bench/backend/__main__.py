@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench.backend._config import TargetConfig
+from bench.backend._faults import Faults, parse_outage
 from bench.backend._server import READY_PREFIX, serve
 
 
@@ -20,6 +21,13 @@ def main() -> None:
     parser.add_argument("--crosswire-seed", type=int, default=None)
     parser.add_argument("--certfile", default=None)
     parser.add_argument("--keyfile", default=None)
+    parser.add_argument("--fault-5xx", type=float, default=0.0)
+    parser.add_argument("--fault-slow", type=float, default=0.0)
+    parser.add_argument("--fault-slow-seconds", type=float, default=11.0)
+    parser.add_argument("--fault-reset", type=float, default=0.0)
+    parser.add_argument("--expire-every", type=float, default=None)
+    parser.add_argument("--refresh-outage", type=parse_outage, default=None)
+    parser.add_argument("--faults-after-reset", action="store_true")
     args = parser.parse_args()
     config = TargetConfig(
         host=args.host,
@@ -32,6 +40,15 @@ def main() -> None:
         crosswire_seed=args.crosswire_seed,
         certfile=args.certfile,
         keyfile=args.keyfile,
+        faults=Faults(
+            error_rate=args.fault_5xx,
+            slow_rate=args.fault_slow,
+            slow_s=args.fault_slow_seconds,
+            reset_rate=args.fault_reset,
+            expire_every_s=args.expire_every,
+            refresh_outage=args.refresh_outage,
+            after_reset=args.faults_after_reset,
+        ),
     )
     serve(config, ready=lambda url: print(f"{READY_PREFIX}{url}", flush=True))
 

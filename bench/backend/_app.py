@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bench.backend._config import TargetConfig
+from bench.backend._faults import ASGIApp, FaultInjector
 from bench.backend._ledger import ConnectionLedger
 from bench.backend._oracle import IdentityOracle
 from bench.backend._store import Session, SessionStore
@@ -45,6 +46,7 @@ class _Backend:
         # Names this process's lifetime: a reader that sees it change knows the target
         # restarted and its counters cover only part of what it asked about.
         self.boot_id = secrets.token_hex(8)
+        self.injector: FaultInjector | None = None  # set by create_app
 
     # -- instruments ------------------------------------------------------------------
     def observe(
@@ -102,8 +104,9 @@ def _detail(status: int, message: str) -> JSONResponse:
 UNAUTHORIZED = {"detail": "not authenticated"}
 
 
-def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> Starlette:
-    """The ASGI app. Pass the ledger the server's protocol class reports to."""
+def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> ASGIApp:
+    """The ASGI app, behind its fault injector. Pass the ledger the server's protocol
+    class reports to."""
     backend = _Backend(config, ledger or ConnectionLedger())
 
     async def register(request: Request) -> Response:
@@ -182,6 +185,8 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         backend.cpu_at_reset = _cpu_seconds()
         store = backend.store
         store.issued = store.refreshed = store.revoked = 0
+        if backend.injector is not None:
+            backend.injector.reset()
         return JSONResponse({"reset": True, "boot_id": backend.boot_id})
 
     async def expire(request: Request) -> Response:
@@ -208,7 +213,13 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         Route("/_bench/reset", reset, methods=["POST"]),
         Route("/_bench/expire", expire, methods=["POST"]),
     ]
-    return Starlette(routes=routes)
+    backend.injector = FaultInjector(
+        Starlette(routes=routes),
+        config.faults,
+        backend.store.expire_all,
+        seed=config.crosswire_seed,
+    )
+    return backend.injector
 
 
 def _stats(backend: _Backend) -> dict[str, Any]:
@@ -223,12 +234,16 @@ def _stats(backend: _Backend) -> dict[str, Any]:
             "revoked": store.revoked,
             "active": store.active(),
         },
-        "faults": {"crosswired": backend.crosswired},
+        "faults": {
+            "crosswired": backend.crosswired,
+            **(backend.injector.stats() if backend.injector is not None else {}),
+        },
         "cpu_s": round(_cpu_seconds() - backend.cpu_at_reset, 3),
         "config": {
             "session_ttl_s": backend.config.session_ttl_s,
             "refresh_window_s": backend.config.refresh_window_s,
             "keep_alive_s": backend.config.keep_alive_s,
             "crosswire_rate": backend.config.crosswire_rate,
+            "faults": backend.config.faults.as_dict(),
         },
     }

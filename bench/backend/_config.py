@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from bench.backend._faults import Faults
 
 __all__ = ["TargetConfig"]
 
@@ -27,6 +29,8 @@ class TargetConfig:
     backlog: int = 4096
     certfile: str | None = None
     keyfile: str | None = None
+    # Faults on demand (5xx, slow answers, resets, expiry storms, a refresh outage).
+    faults: Faults = field(default_factory=Faults)
 
     @property
     def scheme(self) -> str:

@@ -104,6 +104,19 @@ def _arguments(config: TargetConfig) -> list[str]:
         arguments += ["--crosswire-seed", str(config.crosswire_seed)]
     if config.certfile and config.keyfile:
         arguments += ["--certfile", config.certfile, "--keyfile", config.keyfile]
+    faults = config.faults
+    arguments += [
+        "--fault-5xx", repr(faults.error_rate),
+        "--fault-slow", repr(faults.slow_rate),
+        "--fault-slow-seconds", repr(faults.slow_s),
+        "--fault-reset", repr(faults.reset_rate),
+    ]  # fmt: skip
+    if faults.expire_every_s:
+        arguments += ["--expire-every", repr(faults.expire_every_s)]
+    if faults.refresh_outage:
+        arguments += ["--refresh-outage", "{!r}+{!r}".format(*faults.refresh_outage)]
+    if faults.after_reset:
+        arguments += ["--faults-after-reset"]
     return arguments
 
 

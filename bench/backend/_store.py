@@ -121,6 +121,16 @@ class SessionStore:
                 count += 1
         return count
 
+    def expire_all(self) -> int:
+        """Make every live session expired now, still refreshable (an expiry storm)."""
+        now = time.monotonic()
+        count = 0
+        for session in self.sessions.values():
+            if not session.revoked and session.expires_at > now:
+                session.expires_at = now - 0.001
+                count += 1
+        return count
+
     def active(self) -> int:
         """Live sessions now."""
         now = time.monotonic()

@@ -38,8 +38,11 @@ __all__ = [
 
 PART_MESSAGE = "aegis_part"
 FINISH_MESSAGE = "aegis_finish"
-# Beyond Locust's --stop-timeout, how long the master waits for its workers' final parts.
-FINISH_MARGIN_S = 30.0
+# Beyond Locust's --stop-timeout, how long the master waits for its workers' final parts:
+# their users sign out first, and 7,500 users on a saturated worker took over a minute
+# (the same allowance as aegis-bench run's grace: 20 s and 1 s per 100 users).
+FINISH_MARGIN_S = 20.0
+FINISH_USERS_PER_S = 100.0
 logger = logging.getLogger(__name__)
 
 
@@ -88,7 +91,8 @@ def finish_workers(environment: Any) -> None:
     if not workers:
         return
     runner.send_message(FINISH_MESSAGE, None)
-    deadline = time.monotonic() + float(environment.stop_timeout or 0) + FINISH_MARGIN_S
+    margin = FINISH_MARGIN_S + runner.user_count / FINISH_USERS_PER_S
+    deadline = time.monotonic() + float(environment.stop_timeout or 0) + margin
     while time.monotonic() < deadline:
         missing = set(workers) - COLLECTOR.final_from()
         if not missing:
