@@ -159,6 +159,10 @@ def test_sessions_recover_from_expiry_storms_by_refresh(tmp_path: Path) -> None:
     assert server["faults"]["expiry_storms"] >= 2
     assert server["faults"]["sessions_expired"] > 0
     assert server["sessions"]["refreshed"] > 0
+    lifecycle = summary["lifecycle"]  # the same seen from the clients' side
+    assert lifecycle["unauthorized"] > 0
+    assert lifecycle["refreshes"] > 0
+    assert lifecycle["retries"] > 0
     assert summary["failures"] == 0
     assert code == 0
 
@@ -176,4 +180,6 @@ def test_injected_503s_are_failures_named_by_their_status(tmp_path: Path) -> Non
             reasons[reason] = reasons.get(reason, 0) + count
     assert injected > 0
     assert reasons.get("HTTP 503", 0) > 0
+    assert summary["failures_by_kind"]["server_error"] > 0
+    assert sum(summary["failures_by_kind"].values()) == summary["failures"]
     assert code == 1

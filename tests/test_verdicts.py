@@ -60,6 +60,18 @@ def summarize(records: list[CallRecord], **options: Any) -> dict[str, Any]:
     return isolation
 
 
+def summarize_all(records: list[CallRecord]) -> dict[str, Any]:
+    """The whole summary ``build_summary`` makes of these records."""
+    recorder = Recorder()
+    for record in records:
+        recorder.record(record)
+    summary, _ = build_summary(
+        [{"role": "local", "recorder": recorder.snapshot()}], strategy="pooled", users=1,
+        duration_requested_s=None, partial=False, target=BASE, server=None,
+    )  # fmt: skip
+    return summary
+
+
 def verdicts(records: list[CallRecord]) -> list[str]:
     return [name for record in records for name in record.verdicts or ()]
 
@@ -212,8 +224,11 @@ async def test_a_confirmed_own_sign_out_is_replayed_and_refused() -> None:
     await session.client.aclose()
     replays = [record for record in records if record.method == REPLAY]
     assert len(replays) == 1
-    assert replays[0].verdicts == ["replay_refused"]
+    assert replays[0].verdicts is not None
+    assert "replay_refused" in replays[0].verdicts
+    assert "replay_accepted" not in replays[0].verdicts
     assert replays[0].ok
+    assert summarize_all(records)["lifecycle"]["unauthorized"] == 0  # a refusal, not expiry
     assert "foreign_session" not in verdicts(records)
     checks = summarize(records)["checks"]
     assert checks["replay"]["ran"] == 1

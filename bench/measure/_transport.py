@@ -191,11 +191,15 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         *,
         declare_user: bool = True,
         count_with: str = "stream",
+        refresh_path: str | None = None,
     ) -> None:
         if count_with not in ("stream", "trace"):
             raise ValueError(f"count_with must be 'stream' or 'trace', not {count_with!r}")
         self._inner = inner
         self._declare_user = declare_user
+        # The session lifecycle as the wire shows it: 401s, the refresh exchanges
+        # (``refresh_path``), and the retries a successful refresh allowed.
+        self._refresh_path = refresh_path
         self._trace = count_with == "trace"
         wrapped = _wrap_backend(inner, count=not self._trace)
         self._at_backend = wrapped and not self._trace
@@ -229,8 +233,10 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         finally:
             if self._at_backend and request.url.scheme == "https":
                 record.tls_handshakes += record.new_connections - opened_before
-        record.status = response.status_code
+        status = record.status = response.status_code
         record.response = response
+        if status == 401 or record.http_requests > 1:  # a refresh follows a 401
+            self._note_lifecycle(record, request, status)
         record.response_bytes += _content_length(response.headers.raw)
         if self._streams is not None:
             stream = response.extensions.get("network_stream")
@@ -241,6 +247,21 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
                     record.tls_handshakes += 1
         response.stream = _WatchedBody(response.stream, record)
         return response
+
+    def _note_lifecycle(self, record: CallRecord, request: httpx.Request, status: int) -> None:
+        """Count 401s, refreshes (failed or not), and the exchange after a refresh."""
+        if request.url.path == self._refresh_path:
+            record.verdict("refresh")
+            if 200 <= status < 300:
+                record.refreshed = True
+            else:
+                record.verdict("refresh_failed")
+            return
+        if record.refreshed:
+            record.verdict("retry")
+            record.refreshed = False
+        if status == 401:
+            record.verdict("unauthorized")
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -352,6 +352,65 @@ def _window(load_parts: list[dict[str, Any]]) -> tuple[dict[str, Any], Recorder 
     return section, recorder
 
 
+REPLAY_METHOD = "REPLAY"  # bench.session.REPLAY: the report does not import sessions
+
+
+def _failure_kind(reason: str) -> str:
+    """The kind of a failure reason (``HTTP 503``, ``ReadTimeout``, ``truncated body: ...``)."""
+    if reason.startswith("HTTP "):
+        code = reason[5:8]
+        if code == "401":
+            return "unauthorized"
+        if code.startswith("5"):
+            return "server_error"
+        return "unusable_answer" if code.startswith("2") else "client_error"
+    if reason.startswith("truncated body"):
+        return "truncated"
+    if "Timeout" in reason:
+        return "timeout"
+    return "connect" if reason.startswith("Connect") else "other"
+
+
+def _failures_by_kind(recorder: Recorder) -> dict[str, int]:
+    """Every failed call by kind; the counts sum to ``failures``."""
+    kinds: Counter[str] = Counter()
+    for stats in recorder.endpoints.values():
+        for reason, count in stats.failure_reasons.items():
+            kinds[_failure_kind(reason)] += count
+        # Reasons are kept for every failure; any shortfall is named, not dropped.
+        missing = stats.counters["failures"] - sum(stats.failure_reasons.values())
+        if missing > 0:
+            kinds["other"] += missing
+    return dict(kinds.most_common())
+
+
+def _lifecycle(recorder: Recorder, profile: Profile) -> dict[str, int]:
+    """The session lifecycle as the wire showed it: 401s, refreshes, retries, sign-ins
+    (registrations included) and sign-outs."""
+    verdicts: Counter[str] = Counter()
+    for name, stats in recorder.endpoints.items():
+        method, _, path = name.partition(" ")
+        # A replay's 401 is the refusal it tests for; a sign-in's, wrong credentials.
+        if method != REPLAY_METHOD and path not in profile.credential_routes:
+            verdicts.update(stats.verdicts)
+
+    def requests_to(*paths: str) -> int:
+        return sum(
+            stats.counters["requests"]
+            for name, stats in recorder.endpoints.items()
+            if name.partition(" ")[2] in paths
+        )
+
+    return {
+        "unauthorized": verdicts["unauthorized"],
+        "refreshes": verdicts["refresh"],
+        "refresh_failures": verdicts["refresh_failed"],
+        "retries": verdicts["retry"],
+        "sign_ins": requests_to(profile.sign_in, profile.register),
+        "sign_outs": requests_to(profile.sign_out),
+    }
+
+
 def _rss_kib_per_session(load_parts: list[dict[str, Any]], use_window: bool) -> float | None:
     """The load processes' RSS growth from test start, per session, at its peak.
 
@@ -492,6 +551,7 @@ def build_summary(
         "requests": requests,
         "http_requests": counters["http_requests"],
         "failures": failures,
+        "failures_by_kind": _failures_by_kind(recorder),
         "error_rate": round(failures / requests, 6) if requests else 0.0,
         "throughput_rps": throughput,
         "window": window,
@@ -522,6 +582,7 @@ def build_summary(
             "sign_in_failures": dict(sign_in_failures.most_common()),
         },
         "generator": generator,
+        "lifecycle": _lifecycle(recorder, profile),
         "isolation": _isolation(
             total.verdicts,
             recorder.findings,

@@ -30,6 +30,8 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         ("duration s", lambda s: fmt.seconds(s["duration_s"])),
         ("requests", lambda s: fmt.count(s["requests"])),
         ("failures", lambda s: fmt.count(s["failures"])),
+        ("401s", lambda s: fmt.count((s.get("lifecycle") or {}).get("unauthorized"))),
+        ("refreshes", lambda s: fmt.count((s.get("lifecycle") or {}).get("refreshes"))),
         ("throughput rps", lambda s: fmt.rate(s["throughput_rps"])),
         ("p50 ms", _latency("latency_ms", "p50")),
         ("p90 ms", _latency("latency_ms", "p90")),

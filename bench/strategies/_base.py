@@ -74,7 +74,9 @@ class StrategyContext:
         inner = self.make_inner_transport()
         if not self.instrument:
             return inner
-        return InstrumentedTransport(inner, count_with=self.count_with)
+        return InstrumentedTransport(
+            inner, count_with=self.count_with, refresh_path=self.profile.refresh
+        )
 
     def api_client(self) -> APIClient:
         """A new ``APIClient`` on a measured transport, set up for the target's profile."""
