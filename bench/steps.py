@@ -19,6 +19,7 @@ __all__ = [
     "browse_identity",
     "end_session",
     "pick_step",
+    "sign_in",
     "sign_out_and_in",
     "start_session",
 ]
@@ -33,10 +34,11 @@ async def start_session(session: MeasuredSession) -> bool:
     if registered and session.session_cookie() is not None:  # registration signed us in
         session.signed_in = True
         return True
-    return await _sign_in(session)
+    return await sign_in(session)
 
 
-async def _sign_in(session: MeasuredSession) -> bool:
+async def sign_in(session: MeasuredSession) -> bool:
+    """Sign a registered user in (a recycled client's first step); True when signed in."""
     credentials = {"username": session.login_name, "password": session.password}
     answer = await session.post_form(session.profile.sign_in, credentials)
     if session.profile.sign_in_answers == "cookie-only":  # 204: success is the cookie
@@ -70,7 +72,7 @@ async def _sign_out(session: MeasuredSession) -> None:
 async def sign_out_and_in(session: MeasuredSession) -> None:
     """Sign out (then replay the old cookie) and straight back in on the same client."""
     await _sign_out(session)
-    await _sign_in(session)
+    await sign_in(session)
 
 
 async def end_session(session: MeasuredSession) -> None:

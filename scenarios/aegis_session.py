@@ -17,7 +17,7 @@ from bench.steps import STEP_WEIGHTS, STEPS, Step
 
 def _task(step: Step) -> Any:
     def run_step(user: AegisUser) -> None:
-        user.run_step(step)
+        user.run_task(step)  # or, with --churn, recycle the user's client
 
     run_step.__name__ = step.__name__
     return run_step

@@ -99,6 +99,7 @@ USAGE_ERROR_WITHIN_S = 10.0
         (["run", "--fault-5xx", "0.6", "--fault-reset", "0.6"], "together at most 1"),
         (["run", "--host", "http://127.0.0.1:1", "--fault-slow", "0.1"], "drop --host"),
         (["serve", "--expire-every", "0"], "'0' must be greater than zero"),
+        (["run", "--churn", "2"], "between 0 and 1"),
     ],
     ids=[
         "zero-users",
@@ -145,6 +146,7 @@ USAGE_ERROR_WITHIN_S = 10.0
         "fault-rates-sum-above-one",
         "faults-with-host",
         "zero-expire-every",
+        "churn-above-one",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(

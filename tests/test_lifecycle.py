@@ -6,7 +6,11 @@ the real server's expiry storms are in ``tests/test_faults.py``.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +22,7 @@ from bench.report import build_summary
 from bench.session import MeasuredSession
 from bench.strategies import StrategyContext
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
+pytestmark = pytest.mark.timeout(30)
 
 BASE = "http://aegis.test"
 ME = AEGIS.identity
@@ -66,6 +70,7 @@ def summarize(records: list[CallRecord]) -> dict[str, Any]:
     return summary
 
 
+@pytest.mark.anyio
 async def test_a_401_refreshed_and_retried_is_counted_once_each() -> None:
     """An expired session's call: one 401, one refresh, one retry, and no failure."""
     summary = summarize(await call_me(expired_session_backend(refresh_works=True)))
@@ -75,6 +80,7 @@ async def test_a_401_refreshed_and_retried_is_counted_once_each() -> None:
     assert summary["failures"] == 0
 
 
+@pytest.mark.anyio
 async def test_a_failed_refresh_is_counted_and_the_call_fails_as_unauthorized() -> None:
     """A refresh the backend refuses counts as a failed refresh, the call as unauthorized."""
     summary = summarize(await call_me(expired_session_backend(refresh_works=False)))
@@ -103,3 +109,46 @@ def test_failures_by_kind_sum_to_failures() -> None:
         "truncated": 1, "other": 1,
     }  # fmt: skip
     assert sum(summary["failures_by_kind"].values()) == summary["failures"] == len(reasons)
+
+
+def bench_run(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """A real ``aegis-bench run`` against the embedded target; its result and summary."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--out", str(out), *options],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+    )
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return result, summary
+
+
+@pytest.mark.timeout(180)
+def test_churn_recycles_clients_and_checks_each_new_jar(tmp_path: Path) -> None:
+    """--churn recycles clients mid-run; each new one is checked to start with no cookie."""
+    result, summary = bench_run(
+        tmp_path / "out", "--users", "8", "--duration", "6s", "--churn", "0.2"
+    )
+    lifecycle = summary["lifecycle"]
+    invariant = lifecycle["invariants"]["new_client_empty_jar"]
+    assert lifecycle["recycled_clients"] > 0
+    assert invariant["checked"] >= lifecycle["recycled_clients"]
+    assert invariant["broken"] == 0
+    assert summary["failures"] == 0
+    assert summary["clients_left_open"] == 0
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.timeout(180)
+def test_the_stale_jar_control_breaks_the_empty_jar_invariant(tmp_path: Path) -> None:
+    """stale-jar's new clients carry another user's cookie: the invariant breaks, exit 1."""
+    result, summary = bench_run(
+        tmp_path / "out", "--users", "8", "--duration", "6s", "--churn", "0.3",
+        "--strategy", "stale-jar",
+    )  # fmt: skip
+    invariant = summary["lifecycle"]["invariants"]["new_client_empty_jar"]
+    assert invariant["broken"] > 0
+    assert summary["lifecycle"]["invariant_examples"][0]["strategy"] == "stale-jar"
+    assert "LIFECYCLE INVARIANT BROKEN (stale-jar): new_client_empty_jar" in result.stderr
+    assert result.returncode == 1

@@ -225,6 +225,13 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
         default=10.0,
         help="seconds a client waits for an answer (10); raise it for slow backends",
     )
+    parser.add_argument(
+        "--churn",
+        type=_fraction,
+        default=0.0,
+        help="share of tasks that recycle the user's client instead: sign out (or just "
+        "drop it, half the time), then a new client signs in again (0)",
+    )
     _add_fault_options(parser)
 
 
@@ -447,8 +454,22 @@ def _report_run(summary: dict[str, Any], *, saturation_note: bool = True) -> boo
         )
     if isolation["server_oracle"] == "unavailable":
         print("note: the target has no server-side oracle; isolation was judged client-side only")
+    lifecycle = summary.get("lifecycle") or {}
+    for invariant, counts in (lifecycle.get("invariants") or {}).items():
+        if counts["broken"]:
+            print(
+                f"LIFECYCLE INVARIANT BROKEN ({name}): {invariant}, {counts['broken']:,} of "
+                f"{counts['checked']:,} checks:",
+                file=sys.stderr,
+            )
+            for example in lifecycle.get("invariant_examples", [])[:5]:
+                if example.get("invariant") == invariant:
+                    print(f"  {example}", file=sys.stderr)
     return bool(
-        isolation["verdict"] != "isolated" or summary["failures"] or summary["requests"] == 0
+        isolation["verdict"] != "isolated"
+        or summary["failures"]
+        or summary["requests"] == 0
+        or lifecycle.get("invariants_broken")
     )
 
 

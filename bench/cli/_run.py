@@ -83,6 +83,7 @@ class RunSettings:
     timeout_s: float = 10.0
     warmup_s: float = 2.0
     rate_rps: float | None = None  # open model; None: closed loop
+    churn: float = 0.0  # share of tasks that recycle the client
 
     @classmethod
     def from_args(
@@ -111,6 +112,7 @@ class RunSettings:
             timeout_s=args.timeout,
             warmup_s=args.warmup,
             rate_rps=rate_rps,
+            churn=args.churn,
         )
 
     def load_profile(self) -> Profile:
@@ -160,6 +162,7 @@ def tool_options(settings: RunSettings) -> list[str]:
         "--client-timeout", f"{settings.timeout_s:g}",
         "--aegis-warmup", f"{settings.warmup_s:g}",
         "--aegis-rate", f"{settings.rate_rps or 0:g}",
+        "--aegis-churn", f"{settings.churn:g}",
         "--aegis-out", str(settings.out),
     ]  # fmt: skip
     if settings.processes > 1:

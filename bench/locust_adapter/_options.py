@@ -61,6 +61,13 @@ def add_arguments(parser: Any) -> None:
         help="Seconds after all users spawned before the steady-state window opens",
     )
     group.add_argument(
+        "--aegis-churn",
+        type=float,
+        default=0.0,
+        help="Share of tasks that recycle the user's client instead (sign out or drop it, "
+        "then a new client signs in again), 0 to 1",
+    )
+    group.add_argument(
         "--aegis-out",
         default="",
         help="Run folder (summary.json, report.html, pyperf file), written by the master "

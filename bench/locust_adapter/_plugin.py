@@ -118,6 +118,7 @@ def _new_runtime(
         timeout_s=settings.timeout_s,
         rate_rps=settings.rate_rps,
         warmup_s=settings.warmup_s,
+        churn=settings.churn,
         deliver=(lambda name, part: _send_part(environment, name, part))
         if role == "worker"
         else None,

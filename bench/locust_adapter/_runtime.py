@@ -27,6 +27,8 @@ from bench.think_time import ThinkTime
 
 __all__ = ["ProcessRuntime", "Window", "current", "current_or_none", "install", "uninstall"]
 
+MAX_INVARIANT_EXAMPLES = 10
+
 
 @dataclass
 class Window:
@@ -101,6 +103,8 @@ class ProcessRuntime:
     rate_rps: float | None = None
     # Seconds between the end of spawning and the opening of the steady-state window.
     warmup_s: float = 2.0
+    # The share of tasks that recycle the user's client instead (--churn).
+    churn: float = 0.0
     # Every call of the run (accounting, isolation), and the steady-state window's only.
     recorder: Recorder = field(default_factory=Recorder)
     # The window's charts come from the whole run's timeline: it keeps none of its own.
@@ -122,6 +126,11 @@ class ProcessRuntime:
     # Users between their start and a session (the window waits for them).
     users_signing_in: int = 0
     sign_in_failures: Counter[str] = field(default_factory=Counter)
+    recycled_clients: int = 0
+    # Lifecycle invariants: how often each was checked, how often it broke, examples.
+    invariants_checked: Counter[str] = field(default_factory=Counter)
+    invariants_broken: Counter[str] = field(default_factory=Counter)
+    invariant_examples: list[dict[str, str]] = field(default_factory=list)
     final_written: bool = False
     # This process's test number: a web UI starts several tests in one process, each
     # measured by a runtime of its own, and each test's parts keep their own name.
@@ -187,6 +196,14 @@ class ProcessRuntime:
         if self.window.is_open:
             self.steady.record(call)
 
+    def check_invariant(self, name: str, holds: bool, **example: str) -> None:
+        """Count one check of a lifecycle invariant; keep a few examples of breaks."""
+        self.invariants_checked[name] += 1
+        if not holds:
+            self.invariants_broken[name] += 1
+            if len(self.invariant_examples) < MAX_INVARIANT_EXAMPLES:
+                self.invariant_examples.append({"invariant": name, **example})
+
     @property
     def sessions_alive(self) -> int:
         """Users holding a signed-in session now (built, not yet released, not signing in)."""
@@ -235,6 +252,14 @@ class ProcessRuntime:
             "sessions_alive": self.sessions_alive,
             "users_without_session": self.users_without_session,
             "sign_in_failures": dict(self.sign_in_failures),
+            "lifecycle": {
+                "recycled_clients": self.recycled_clients,
+                "invariants": {
+                    name: {"checked": count, "broken": self.invariants_broken[name]}
+                    for name, count in self.invariants_checked.items()
+                },
+                "invariant_examples": self.invariant_examples,
+            },
             "generator": {
                 "cpu_percent": [round(value, 1) for value in self.cpu_percent],
                 "loop_lag_ms": [

@@ -39,6 +39,7 @@ class AdapterSettings:
     timeout_s: float
     rate_rps: float | None
     warmup_s: float
+    churn: float = 0.0
 
 
 def _number(options: Any, name: str, flag: str, default: float, *, positive: bool) -> float:
@@ -75,7 +76,19 @@ def settings_from(options: Any) -> AdapterSettings:
         timeout_s=_number(options, "client_timeout", "client_timeout", 10.0, positive=True),
         rate_rps=rate or None,
         warmup_s=_number(options, "aegis_warmup", "aegis_warmup", 2.0, positive=False),
+        churn=_share(options, "aegis_churn"),
     )
+
+
+def _share(options: Any, name: str) -> float:
+    raw = getattr(options, name, 0.0)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} {raw!r} is not a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise SettingsError(f"{name} {raw!r} must be between 0 and 1")
+    return value
 
 
 def settings_of(runtime: Any) -> AdapterSettings:
@@ -89,6 +102,7 @@ def settings_of(runtime: Any) -> AdapterSettings:
         timeout_s=runtime.timeout_s,
         rate_rps=runtime.rate_rps,
         warmup_s=runtime.warmup_s,
+        churn=runtime.churn,
     )
 
 

@@ -20,7 +20,7 @@ from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.measure import ACTING_USER, CallRecord
 from bench.session import MeasuredSession
-from bench.steps import end_session, start_session
+from bench.steps import end_session, sign_in, start_session
 from bench.strategies import ClientStrategy
 
 __all__ = ["LEAK_REQUEST_TYPE", "LEAK_VERDICTS", "APICallFailed", "AegisUser", "IsolationLeak"]
@@ -48,6 +48,12 @@ LEAK_VERDICTS = {
     "lost_session": "sent without its session's cookie",
     "replay_accepted": "the target accepted a signed-out session's cookie",
 }
+# A step that signs the user in: registration (the first time) or sign-in (again).
+SignIn = Callable[[MeasuredSession], Awaitable[bool]]
+# The lifecycle invariant checked on every client a strategy builds.
+NEW_CLIENT_EMPTY_JAR = "new_client_empty_jar"
+# The share of recycled clients whose user signs out first (the others just drop it).
+SIGN_OUT_BEFORE_RECYCLE = 0.5
 # Locust's "Method" column for the rows of leaks: ``LEAK GET /api/v1/auth/me``.
 LEAK_REQUEST_TYPE = "LEAK"
 
@@ -105,34 +111,80 @@ class AegisUser(User):
         return self.strategy or self._runtime.strategy
 
     def on_start(self) -> None:
-        runtime = self._runtime
         if not self.host:
             raise RuntimeError("no target host: pass --host URL (or set it in the web UI)")
-        strategy, context = self._strategy(), runtime.context_for(self.host)
+        self._sign_in_with(self._new_client())
 
-        async def build() -> Any:
-            return strategy.new_client(context)
+    def _new_client(self) -> Any:
+        """A new client from the user's strategy, checked to start with an empty jar."""
+        runtime = self._runtime
+        strategy, context = self._strategy(), runtime.context_for(self.host or "")
 
-        client = self._bridge().run(build)
-        runtime.clients_built += 1
+        async def build() -> tuple[Any, int | None]:
+            client = strategy.new_client(context)
+            runtime.clients_built += 1  # here: counted even if this user is killed now
+            jar = getattr(client, "cookie_jar", None)
+            return client, None if jar is None else len(jar)
+
+        client, cookies = self._bridge().run(build)
+        if cookies is not None:
+            runtime.check_invariant(
+                NEW_CLIENT_EMPTY_JAR,
+                cookies == 0,
+                user=self.username,
+                strategy=strategy.name,
+                cookies_found=str(cookies),
+            )
+        return client
+
+    def _sign_in_with(self, client: Any, first: SignIn = start_session) -> None:
+        runtime = self._runtime
         runtime.users_signing_in += 1
         try:
-            self._start_session(client)
+            self._start_session(client, first)
         finally:
             runtime.users_signing_in -= 1
 
-    def _start_session(self, client: Any) -> None:
+    def run_task(self, step: Callable[[MeasuredSession], Awaitable[Any]]) -> None:
+        """One task of the scenario: ``step``, or, for the ``--churn`` share of tasks,
+        :meth:`recycle_client` instead. Custom locustfiles' tasks call this too."""
+        runtime = self._runtime
+        if runtime.churn and runtime.rng.random() < runtime.churn:
+            self.recycle_client()
+        else:
+            self.run_step(step)
+
+    def recycle_client(self) -> None:
+        """Hand the client back and start over with a new one, which signs in again.
+
+        Half the time the user signs out first; otherwise it just drops its client, as
+        an app does after an error (its session stays valid on the server).
+        """
+        session, self.session = self.session, None
+        if session is None:
+            return
+        runtime, strategy = self._runtime, self._strategy()
+        try:
+            if runtime.rng.random() < SIGN_OUT_BEFORE_RECYCLE:
+                self._run_on(session, end_session)
+        finally:
+            self._release(strategy, session)
+        runtime.recycled_clients += 1
+        self._sign_in_with(self._new_client(), first=sign_in)  # registered already
+
+    def _start_session(self, client: Any, first: SignIn = start_session) -> None:
         runtime = self._runtime
         self.session = MeasuredSession(
             client, self.username, self.password, self._pending.append, runtime.profile
         )
-        self._sign_in_until_it_works()
+        self._sign_in_until_it_works(first)
         interval = self._request_interval_s()
         if interval is not None:  # a random phase, so users' schedules do not line up
             self._next_start = time.monotonic() + runtime.rng.uniform(0.0, interval)
 
-    def _sign_in_until_it_works(self) -> None:
-        """Register or sign in, retrying with backoff: no task runs without a session.
+    def _sign_in_until_it_works(self, first: SignIn = start_session) -> None:
+        """Register or sign in (``first``), retrying with backoff: no task runs without a
+        session.
 
         Slow backends (argon2, bcrypt) time out registrations under a fast ramp; a user
         that carried on without a session would only fill the failure table with 401s.
@@ -142,7 +194,7 @@ class AegisUser(User):
         runtime, session = self._runtime, self.session
         assert session is not None
         attempt = 0
-        while not self.run_step(start_session):
+        while not self.run_step(first):
             if attempt == 0:
                 runtime.users_without_session += 1
             runtime.sign_in_failures[session.last_failure or "no session"] += 1
@@ -179,8 +231,17 @@ class AegisUser(User):
         try:
             self._run_on(session, end_session)
         finally:
-            self._bridge().run(lambda: strategy.release(session.client))
-            self._runtime.clients_released += 1
+            self._release(strategy, session)
+
+    def _release(self, strategy: ClientStrategy, session: MeasuredSession) -> None:
+        """Hand the session's client back to its strategy (which closes it), on the loop."""
+        runtime = self._runtime
+
+        async def release() -> None:
+            await strategy.release(session.client)
+            runtime.clients_released += 1  # on the loop: counted even if killed meanwhile
+
+        self._bridge().run(release)
 
     def run_step(self, step: Callable[[MeasuredSession], Awaitable[T]]) -> T:
         """Run ``await step(session)`` on the loop, then report every call it made."""

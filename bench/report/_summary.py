@@ -384,9 +384,12 @@ def _failures_by_kind(recorder: Recorder) -> dict[str, int]:
     return dict(kinds.most_common())
 
 
-def _lifecycle(recorder: Recorder, profile: Profile) -> dict[str, int]:
-    """The session lifecycle as the wire showed it: 401s, refreshes, retries, sign-ins
-    (registrations included) and sign-outs."""
+def _lifecycle(
+    recorder: Recorder, profile: Profile, load_parts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The session lifecycle: as the wire showed it (401s, refreshes, retries, sign-ins,
+    registrations included, and sign-outs), the clients recycled, and the invariants
+    checked by the load processes, each with how often it ran and broke."""
     verdicts: Counter[str] = Counter()
     for name, stats in recorder.endpoints.items():
         method, _, path = name.partition(" ")
@@ -408,6 +411,27 @@ def _lifecycle(recorder: Recorder, profile: Profile) -> dict[str, int]:
         "retries": verdicts["retry"],
         "sign_ins": requests_to(profile.sign_in, profile.register),
         "sign_outs": requests_to(profile.sign_out),
+        **_lifecycle_of_processes(load_parts),
+    }
+
+
+def _lifecycle_of_processes(load_parts: list[dict[str, Any]]) -> dict[str, Any]:
+    recycled, checked, broken = 0, Counter[str](), Counter[str]()
+    examples: list[dict[str, str]] = []
+    for part in load_parts:
+        lifecycle = part.get("lifecycle") or {}
+        recycled += int(lifecycle.get("recycled_clients", 0))
+        for name, counts in (lifecycle.get("invariants") or {}).items():
+            checked[name] += int(counts.get("checked", 0))
+            broken[name] += int(counts.get("broken", 0))
+        examples += lifecycle.get("invariant_examples") or []
+    return {
+        "recycled_clients": recycled,
+        "invariants": {
+            name: {"checked": checked[name], "broken": broken[name]} for name in checked
+        },
+        "invariants_broken": sum(broken.values()),
+        "invariant_examples": examples[:MAX_FINDINGS],
     }
 
 
@@ -582,7 +606,7 @@ def build_summary(
             "sign_in_failures": dict(sign_in_failures.most_common()),
         },
         "generator": generator,
-        "lifecycle": _lifecycle(recorder, profile),
+        "lifecycle": _lifecycle(recorder, profile, load_parts_),
         "isolation": _isolation(
             total.verdicts,
             recorder.findings,

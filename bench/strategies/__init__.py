@@ -1,7 +1,13 @@
 """Client strategies: what a run compares, behind one interface (see ``_base``)."""
 
 from bench.strategies._base import ClientStrategy, StrategyContext, pooled_transport_factory
-from bench.strategies._builtin import PerCallClient, PerCallStrategy, PooledStrategy, SharedStrategy
+from bench.strategies._builtin import (
+    PerCallClient,
+    PerCallStrategy,
+    PooledStrategy,
+    SharedStrategy,
+    StaleJarStrategy,
+)
 from bench.strategies._registry import (
     UnknownStrategyError,
     create_strategy,
@@ -15,6 +21,7 @@ __all__ = [
     "PerCallStrategy",
     "PooledStrategy",
     "SharedStrategy",
+    "StaleJarStrategy",
     "StrategyContext",
     "UnknownStrategyError",
     "create_strategy",

@@ -1,4 +1,5 @@
-"""The three built-in strategies: pooled, per-call and shared."""
+"""The built-in strategies: pooled and per-call, and the negative controls shared and
+stale-jar."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import httpx
 from aegis_client import APIClient
 from bench.strategies._base import ClientStrategy, StrategyContext
 
-__all__ = ["PerCallClient", "PerCallStrategy", "PooledStrategy", "SharedStrategy"]
+__all__ = [
+    "PerCallClient",
+    "PerCallStrategy",
+    "PooledStrategy",
+    "SharedStrategy",
+    "StaleJarStrategy",
+]
 
 
 class PooledStrategy(ClientStrategy):
@@ -82,3 +89,27 @@ class PerCallStrategy(ClientStrategy):
 
     def new_client(self, context: StrategyContext) -> APIClient:
         return PerCallClient(context)
+
+
+class StaleJarStrategy(ClientStrategy):
+    """A new client starts with the cookie jar of the last client released, another
+    user's: a deliberate bug, as in an app that recycles its HTTP client object.
+
+    The negative control of the lifecycle: with ``--churn``, the invariant that a new
+    client starts with an empty jar must break.
+    """
+
+    name = "stale-jar"
+
+    def __init__(self) -> None:
+        self._last_jar: httpx.Cookies | None = None
+
+    def new_client(self, context: StrategyContext) -> APIClient:
+        client = context.api_client()
+        if self._last_jar is not None:
+            client.cookie_jar.update(self._last_jar)
+        return client
+
+    async def release(self, client: APIClient) -> None:
+        self._last_jar = httpx.Cookies(client.cookie_jar)
+        await client.aclose()

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import TypeVar
 
 from bench.strategies._base import ClientStrategy
-from bench.strategies._builtin import PerCallStrategy, PooledStrategy, SharedStrategy
+from bench.strategies._builtin import (
+    PerCallStrategy,
+    PooledStrategy,
+    SharedStrategy,
+    StaleJarStrategy,
+)
 
 __all__ = ["UnknownStrategyError", "create_strategy", "register_strategy", "strategy_names"]
 
@@ -37,5 +42,5 @@ def create_strategy(name: str) -> ClientStrategy:
         raise UnknownStrategyError(f"unknown client strategy {name!r} (known: {known})") from None
 
 
-for _builtin in (PooledStrategy, PerCallStrategy, SharedStrategy):
+for _builtin in (PooledStrategy, PerCallStrategy, SharedStrategy, StaleJarStrategy):
     register_strategy(_builtin)
