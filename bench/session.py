@@ -63,6 +63,7 @@ class MeasuredSession:
 
     # A process holds one per simulated user: no per-instance dict.
     __slots__ = (
+        "_after_sign_out",
         "_owner_fields",
         "_protected",
         "_sink",
@@ -88,6 +89,7 @@ class MeasuredSession:
         self.password = password
         self.profile = profile
         self.signed_in = False
+        self._after_sign_out = False
         self.connections_opened = 0
         # Why the most recent failed call failed (a status or exception class, no secret).
         self.last_failure: str | None = None
@@ -204,6 +206,9 @@ class MeasuredSession:
         finally:
             self.clear_cookies()
             self.signed_in = False
+            # The next call (not the replay, which carries the old cookie on purpose)
+            # is checked for the session's cookie: the invariant no_cookie_after_sign_out.
+            self._after_sign_out = True
         return old_cookie if replayable else None
 
     def _sent_session_cookie(self, record: CallRecord) -> str | None:
@@ -238,6 +243,8 @@ class MeasuredSession:
             record.error = record.failure_message()
             self.last_failure = f"{method} {endpoint}: {record.error}"
         self._count_connections(record)
+        if self._after_sign_out and record.cookie_names is not None:
+            self._judge_after_sign_out(record, endpoint)
         if self.signed_in and endpoint in self._protected:
             self._judge_cookie(record)
         if result is not None:
@@ -253,6 +260,15 @@ class MeasuredSession:
             if self.connections_opened == 1:  # this session's first reconnect
                 record.verdict("reconnected_session")
             self.connections_opened += record.new_connections
+
+    def _judge_after_sign_out(self, record: CallRecord, endpoint: str) -> None:
+        """The first call after a sign-out must carry no session cookie (the jar was
+        cleared): one that does sends a signed-out session, the client's bug."""
+        self._after_sign_out = False
+        record.verdict("after_sign_out_checked")
+        if record.cookie_names is not None and self.profile.cookie_name in record.cookie_names:
+            record.verdict("cookie_after_sign_out")
+            record.finding(kind="cookie_after_sign_out", endpoint=endpoint, user=self.login_name)
 
     def _judge_cookie(self, record: CallRecord) -> None:
         if record.cookie_names is None:

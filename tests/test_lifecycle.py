@@ -20,6 +20,7 @@ from bench.measure import CallRecord, Recorder
 from bench.profile import AEGIS
 from bench.report import build_summary
 from bench.session import MeasuredSession
+from bench.steps import sign_in
 from bench.strategies import StrategyContext
 
 pytestmark = pytest.mark.timeout(30)
@@ -152,3 +153,45 @@ def test_the_stale_jar_control_breaks_the_empty_jar_invariant(tmp_path: Path) ->
     assert summary["lifecycle"]["invariant_examples"][0]["strategy"] == "stale-jar"
     assert "LIFECYCLE INVARIANT BROKEN (stale-jar): new_client_empty_jar" in result.stderr
     assert result.returncode == 1
+
+
+def sign_in_backend(request: httpx.Request) -> httpx.Response:
+    """Signs anyone in with a fresh cookie, and out again."""
+    if request.url.path == AEGIS.sign_in:
+        return httpx.Response(200, json={}, headers={"set-cookie": f"{COOKIE}=t2; Path=/"})
+    return httpx.Response(200, json={"signed_out": True})
+
+
+async def sign_out_then_in(records: list[CallRecord]) -> None:
+    context = StrategyContext(
+        BASE, make_inner_transport=lambda: httpx.MockTransport(sign_in_backend)
+    )
+    client = context.api_client()
+    client.cookie_jar.set(COOKIE, "t1", domain="aegis.test", path="/")
+    session = MeasuredSession(client, "alice", "pw", records.append)
+    session.signed_in = True
+    await session.sign_out()
+    await sign_in(session)
+    await client.aclose()
+
+
+@pytest.mark.anyio
+async def test_the_call_after_a_sign_out_carries_no_session_cookie() -> None:
+    """After a sign-out the next call is checked, and carries no session cookie."""
+    records: list[CallRecord] = []
+    await sign_out_then_in(records)
+    invariant = summarize(records)["lifecycle"]["invariants"]["no_cookie_after_sign_out"]
+    assert invariant == {"checked": 1, "broken": 0}
+
+
+@pytest.mark.anyio
+async def test_a_jar_not_cleared_on_sign_out_breaks_the_invariant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that keeps its cookie after signing out sends it on: the invariant breaks."""
+    monkeypatch.setattr(MeasuredSession, "clear_cookies", lambda self: None)
+    records: list[CallRecord] = []
+    await sign_out_then_in(records)
+    summary = summarize(records)
+    assert summary["lifecycle"]["invariants"]["no_cookie_after_sign_out"]["broken"] == 1
+    assert summary["lifecycle"]["invariants_broken"] == 1

@@ -46,12 +46,18 @@ LEAK_VERDICTS = {
     "leak": "answered another user's data",
     "foreign_session": "sign-out carried another session's cookie",
     "lost_session": "sent without its session's cookie",
+    "cookie_after_sign_out": "sent a signed-out session's cookie",
     "replay_accepted": "the target accepted a signed-out session's cookie",
 }
 # A step that signs the user in: registration (the first time) or sign-in (again).
 SignIn = Callable[[MeasuredSession], Awaitable[bool]]
 # The lifecycle invariant checked on every client a strategy builds.
 NEW_CLIENT_EMPTY_JAR = "new_client_empty_jar"
+# No request loops: a step (one task's hand-over) makes at most this many calls, and a
+# call at most this many exchanges (the request, one refresh, one retry).
+BOUNDED_REQUESTS = "bounded_requests_per_task"
+MAX_CALLS_PER_STEP = 8
+MAX_EXCHANGES_PER_CALL = 3
 # The share of recycled clients whose user signs out first (the others just drop it).
 SIGN_OUT_BEFORE_RECYCLE = 0.5
 # Locust's "Method" column for the rows of leaks: ``LEAK GET /api/v1/auth/me``.
@@ -306,6 +312,15 @@ class AegisUser(User):
         self._last_step_calls = len(pending)
         if not pending:
             return
+        exchanges = max(call.http_requests for call in pending)
+        bounded = len(pending) <= MAX_CALLS_PER_STEP and exchanges <= MAX_EXCHANGES_PER_CALL
+        self._runtime.check_invariant(
+            BOUNDED_REQUESTS,
+            bounded,
+            user=self.username,
+            calls=str(len(pending)),
+            most_exchanges_in_a_call=str(exchanges),
+        )
         if start_delay is not None:
             for index, call in enumerate(pending):
                 call.start_delay_s = start_delay if index == 0 else 0.0

@@ -411,12 +411,22 @@ def _lifecycle(
         "retries": verdicts["retry"],
         "sign_ins": requests_to(profile.sign_in, profile.register),
         "sign_outs": requests_to(profile.sign_out),
-        **_lifecycle_of_processes(load_parts),
+        **_lifecycle_of_processes(load_parts, recorder.total().verdicts),
     }
 
 
-def _lifecycle_of_processes(load_parts: list[dict[str, Any]]) -> dict[str, Any]:
+# Invariants the sessions judge on their calls: name -> (checked verdict, broken verdict).
+CALL_INVARIANTS = {"no_cookie_after_sign_out": ("after_sign_out_checked", "cookie_after_sign_out")}
+
+
+def _lifecycle_of_processes(
+    load_parts: list[dict[str, Any]], verdicts: Counter[str]
+) -> dict[str, Any]:
     recycled, checked, broken = 0, Counter[str](), Counter[str]()
+    for name, (ran, failed) in CALL_INVARIANTS.items():
+        if verdicts[ran]:
+            checked[name] += verdicts[ran]
+            broken[name] += verdicts[failed]
     examples: list[dict[str, str]] = []
     for part in load_parts:
         lifecycle = part.get("lifecycle") or {}
