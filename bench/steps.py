@@ -6,6 +6,7 @@ The Locust users (``scenarios/aegis_session.py``) and the bare asyncio driver
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +16,7 @@ __all__ = [
     "STEPS",
     "STEP_WEIGHTS",
     "Step",
+    "browse_burst",
     "browse_data",
     "browse_identity",
     "end_session",
@@ -63,6 +65,16 @@ async def browse_data(session: MeasuredSession) -> None:
         await session.get(data.route)
 
 
+async def browse_burst(session: MeasuredSession) -> None:
+    """Ask for identity and data at once, as an app's components do on one page.
+
+    After an expiry the calls get 401 together: a client refreshes once for all of them
+    (single flight), which the ``single_flight_refresh`` invariant checks.
+    """
+    routes = [session.profile.identity, *(d.route for d in session.profile.data)]
+    await asyncio.gather(*(session.get(route) for route in [*routes, routes[0]]))
+
+
 async def _sign_out(session: MeasuredSession) -> None:
     old_cookie = await session.sign_out()
     if old_cookie is not None:  # only a confirmed sign-out of this session tests the backend
@@ -83,8 +95,8 @@ async def end_session(session: MeasuredSession) -> None:
 
 # Weighted steps of one browsing round, shared by Locust tasks and the bare driver.
 Step = Callable[[MeasuredSession], Awaitable[None]]
-STEPS: tuple[Step, ...] = (browse_identity, browse_data, sign_out_and_in)
-STEP_WEIGHTS: tuple[int, ...] = (10, 10, 1)
+STEPS: tuple[Step, ...] = (browse_identity, browse_data, browse_burst, sign_out_and_in)
+STEP_WEIGHTS: tuple[int, ...] = (10, 10, 1, 1)
 
 
 def pick_step(rng: random.Random) -> Step:

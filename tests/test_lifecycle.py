@@ -195,3 +195,29 @@ async def test_a_jar_not_cleared_on_sign_out_breaks_the_invariant(
     summary = summarize(records)
     assert summary["lifecycle"]["invariants"]["no_cookie_after_sign_out"]["broken"] == 1
     assert summary["lifecycle"]["invariants_broken"] == 1
+
+
+@pytest.mark.timeout(180)
+def test_a_burst_of_401s_is_served_by_one_refresh(tmp_path: Path) -> None:
+    """Under expiry storms every second, each burst of 401s gets one refresh: exit 0."""
+    result, summary = bench_run(
+        tmp_path / "out", "--users", "12", "--duration", "8s", "--expire-every", "1"
+    )
+    invariant = summary["lifecycle"]["invariants"]["single_flight_refresh"]
+    assert invariant["checked"] > 0
+    assert invariant["broken"] == 0
+    assert summary["lifecycle"]["unauthorized"] > 0
+    assert summary["lifecycle"]["retries"] > 0
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.timeout(180)
+def test_the_no_single_flight_control_breaks_the_invariant(tmp_path: Path) -> None:
+    """A client refreshing once per 401 breaks single_flight_refresh and fails the run."""
+    result, summary = bench_run(
+        tmp_path / "out", "--users", "12", "--duration", "8s", "--expire-every", "1",
+        "--strategy", "no-single-flight",
+    )  # fmt: skip
+    assert summary["lifecycle"]["invariants"]["single_flight_refresh"]["broken"] > 0
+    assert "LIFECYCLE INVARIANT BROKEN (no-single-flight): single_flight_refresh" in result.stderr
+    assert result.returncode == 1

@@ -56,6 +56,8 @@ NEW_CLIENT_EMPTY_JAR = "new_client_empty_jar"
 # No request loops: a step (one task's hand-over) makes at most this many calls, and a
 # call at most this many exchanges (the request, one refresh, one retry).
 BOUNDED_REQUESTS = "bounded_requests_per_task"
+# A burst of 401s in one hand-over is served by at most one refresh.
+SINGLE_FLIGHT = "single_flight_refresh"
 MAX_CALLS_PER_STEP = 8
 MAX_EXCHANGES_PER_CALL = 3
 # The share of recycled clients whose user signs out first (the others just drop it).
@@ -296,6 +298,32 @@ class AegisUser(User):
         finally:
             self._report(start_delay)
 
+    def _check_step(self, calls: list[CallRecord]) -> None:
+        """The invariants of one hand-over: no request loop, one refresh per 401 burst."""
+        runtime = self._runtime
+        exchanges = max(call.http_requests for call in calls)
+        runtime.check_invariant(
+            BOUNDED_REQUESTS,
+            len(calls) <= MAX_CALLS_PER_STEP and exchanges <= MAX_EXCHANGES_PER_CALL,
+            user=self.username,
+            calls=str(len(calls)),
+            most_exchanges_in_a_call=str(exchanges),
+        )
+        credential = runtime.profile.credential_routes
+        unauthorized = refreshes = 0
+        for call in calls:
+            if call.verdicts is not None and call.endpoint not in credential:
+                unauthorized += "unauthorized" in call.verdicts
+                refreshes += call.verdicts.count("refresh")
+        if unauthorized >= 2:  # a burst: its calls got 401 together
+            runtime.check_invariant(
+                SINGLE_FLIGHT,
+                refreshes <= 1,
+                user=self.username,
+                unauthorized=str(unauthorized),
+                refreshes=str(refreshes),
+            )
+
     def _bridge(self) -> LoopBridge:
         bridge = self._runtime.bridge
         if bridge is None:
@@ -312,15 +340,7 @@ class AegisUser(User):
         self._last_step_calls = len(pending)
         if not pending:
             return
-        exchanges = max(call.http_requests for call in pending)
-        bounded = len(pending) <= MAX_CALLS_PER_STEP and exchanges <= MAX_EXCHANGES_PER_CALL
-        self._runtime.check_invariant(
-            BOUNDED_REQUESTS,
-            bounded,
-            user=self.username,
-            calls=str(len(pending)),
-            most_exchanges_in_a_call=str(exchanges),
-        )
+        self._check_step(pending)
         if start_delay is not None:
             for index, call in enumerate(pending):
                 call.start_delay_s = start_delay if index == 0 else 0.0

@@ -49,8 +49,8 @@ class CallRecord:
     sent_cookies: bytes | None = None
     # The last response, kept so a failed 2xx can be labelled (body not JSON, ...).
     response: Any = None
-    # A refresh inside this call succeeded, and the next exchange is its retry.
-    refreshed: bool = False
+    # This call got a 401: its next exchange (after a refresh) is a retry.
+    after_401: bool = False
     # Open model only: how long after its intended start this call began (seconds);
     # None for a closed-loop call, which has no schedule to be late for.
     start_delay_s: float | None = None

@@ -249,19 +249,22 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         return response
 
     def _note_lifecycle(self, record: CallRecord, request: httpx.Request, status: int) -> None:
-        """Count 401s, refreshes (failed or not), and the exchange after a refresh."""
+        """Count 401s, refreshes (failed or not), and the exchange that retries a 401.
+
+        A retry is counted on the call that got the 401, whichever call of its client
+        sent the refresh (single flight: one refresh serves a burst of 401s).
+        """
         if request.url.path == self._refresh_path:
             record.verdict("refresh")
-            if 200 <= status < 300:
-                record.refreshed = True
-            else:
+            if not 200 <= status < 300:
                 record.verdict("refresh_failed")
             return
-        if record.refreshed:
+        if record.after_401:
             record.verdict("retry")
-            record.refreshed = False
+            record.after_401 = False
         if status == 401:
             record.verdict("unauthorized")
+            record.after_401 = True
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -11,6 +11,8 @@ from aegis_client import APIClient
 from bench.strategies._base import ClientStrategy, StrategyContext
 
 __all__ = [
+    "NoSingleFlightClient",
+    "NoSingleFlightStrategy",
     "PerCallClient",
     "PerCallStrategy",
     "PooledStrategy",
@@ -113,3 +115,28 @@ class StaleJarStrategy(ClientStrategy):
     async def release(self, client: APIClient) -> None:
         self._last_jar = httpx.Cookies(client.cookie_jar)
         await client.aclose()
+
+
+class NoSingleFlightClient(APIClient):
+    """An ``APIClient`` that refreshes once per 401, not once per burst: a deliberate bug.
+
+    Calls that get 401 together each send their own refresh; with rotating tokens all
+    but the first present a token the first refresh retired, and fail.
+    """
+
+    async def _refresh(self, sent_generation: int) -> bool:
+        assert self._refresh_endpoint is not None
+        response = await self._send("POST", self._refresh_endpoint)
+        if response is None or not response.is_success:
+            return False
+        self._generation += 1
+        return True
+
+
+class NoSingleFlightStrategy(ClientStrategy):
+    """The negative control of single-flight refresh (``single_flight_refresh``)."""
+
+    name = "no-single-flight"
+
+    def new_client(self, context: StrategyContext) -> APIClient:
+        return NoSingleFlightClient(context.base_url, context.timeout, **context.client_options())

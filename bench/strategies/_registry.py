@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from bench.strategies._base import ClientStrategy
 from bench.strategies._builtin import (
+    NoSingleFlightStrategy,
     PerCallStrategy,
     PooledStrategy,
     SharedStrategy,
@@ -42,5 +43,11 @@ def create_strategy(name: str) -> ClientStrategy:
         raise UnknownStrategyError(f"unknown client strategy {name!r} (known: {known})") from None
 
 
-for _builtin in (PooledStrategy, PerCallStrategy, SharedStrategy, StaleJarStrategy):
+for _builtin in (
+    PooledStrategy,
+    PerCallStrategy,
+    SharedStrategy,
+    StaleJarStrategy,
+    NoSingleFlightStrategy,
+):
     register_strategy(_builtin)
