@@ -88,6 +88,15 @@ def _outage(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _seconds(text: str) -> float:
+    """Seconds as a number (``1.5``) or in Locust's forms (``8s``, ``2m``)."""
+    try:
+        float(text)
+    except ValueError:
+        return duration(text)
+    return positive_float(text)
+
+
 def _add_fault_options(parser: argparse.ArgumentParser) -> None:
     """Faults the reference backend injects on demand (the embedded target only)."""
     faults = parser.add_argument_group("faults of the reference backend")
@@ -108,7 +117,7 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
     )
     faults.add_argument(
         "--expire-every",
-        type=positive_float,
+        type=_seconds,
         default=None,
         help="every this many seconds, expire every live session at once (refreshable)",
     )
