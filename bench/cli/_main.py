@@ -241,6 +241,13 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
         help="share of tasks that recycle the user's client instead: sign out (or just "
         "drop it, half the time), then a new client signs in again (0)",
     )
+    parser.add_argument(
+        "--bursts",
+        type=_fraction,
+        default=0.0,
+        help="share of tasks that ask for identity and data at once instead, so that one "
+        "refresh must serve a burst of 401s (0; it opens extra connections)",
+    )
     _add_fault_options(parser)
 
 

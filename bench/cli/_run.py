@@ -84,6 +84,7 @@ class RunSettings:
     warmup_s: float = 2.0
     rate_rps: float | None = None  # open model; None: closed loop
     churn: float = 0.0  # share of tasks that recycle the client
+    bursts: float = 0.0  # share of tasks that make concurrent calls
 
     @classmethod
     def from_args(
@@ -113,6 +114,7 @@ class RunSettings:
             warmup_s=args.warmup,
             rate_rps=rate_rps,
             churn=args.churn,
+            bursts=args.bursts,
         )
 
     def load_profile(self) -> Profile:
@@ -163,6 +165,7 @@ def tool_options(settings: RunSettings) -> list[str]:
         "--aegis-warmup", f"{settings.warmup_s:g}",
         "--aegis-rate", f"{settings.rate_rps or 0:g}",
         "--aegis-churn", f"{settings.churn:g}",
+        "--aegis-bursts", f"{settings.bursts:g}",
         "--aegis-out", str(settings.out),
     ]  # fmt: skip
     if settings.processes > 1:

@@ -68,6 +68,13 @@ def add_arguments(parser: Any) -> None:
         "then a new client signs in again), 0 to 1",
     )
     group.add_argument(
+        "--aegis-bursts",
+        type=float,
+        default=0.0,
+        help="Share of tasks that ask for identity and data at once instead (a burst: "
+        "after an expiry, one refresh must serve its 401s), 0 to 1",
+    )
+    group.add_argument(
         "--aegis-out",
         default="",
         help="Run folder (summary.json, report.html, pyperf file), written by the master "

@@ -119,6 +119,7 @@ def _new_runtime(
         rate_rps=settings.rate_rps,
         warmup_s=settings.warmup_s,
         churn=settings.churn,
+        bursts=settings.bursts,
         deliver=(lambda name, part: _send_part(environment, name, part))
         if role == "worker"
         else None,

@@ -105,6 +105,8 @@ class ProcessRuntime:
     warmup_s: float = 2.0
     # The share of tasks that recycle the user's client instead (--churn).
     churn: float = 0.0
+    # The share of tasks that make a burst of concurrent calls instead (--bursts).
+    bursts: float = 0.0
     # Every call of the run (accounting, isolation), and the steady-state window's only.
     recorder: Recorder = field(default_factory=Recorder)
     # The window's charts come from the whole run's timeline: it keeps none of its own.

@@ -40,6 +40,7 @@ class AdapterSettings:
     rate_rps: float | None
     warmup_s: float
     churn: float = 0.0
+    bursts: float = 0.0
 
 
 def _number(options: Any, name: str, flag: str, default: float, *, positive: bool) -> float:
@@ -77,6 +78,7 @@ def settings_from(options: Any) -> AdapterSettings:
         rate_rps=rate or None,
         warmup_s=_number(options, "aegis_warmup", "aegis_warmup", 2.0, positive=False),
         churn=_share(options, "aegis_churn"),
+        bursts=_share(options, "aegis_bursts"),
     )
 
 
@@ -103,6 +105,7 @@ def settings_of(runtime: Any) -> AdapterSettings:
         rate_rps=runtime.rate_rps,
         warmup_s=runtime.warmup_s,
         churn=runtime.churn,
+        bursts=runtime.bursts,
     )
 
 

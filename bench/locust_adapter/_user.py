@@ -20,7 +20,7 @@ from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.measure import ACTING_USER, CallRecord
 from bench.session import MeasuredSession
-from bench.steps import end_session, sign_in, start_session
+from bench.steps import browse_burst, end_session, sign_in, start_session
 from bench.strategies import ClientStrategy
 
 __all__ = ["LEAK_REQUEST_TYPE", "LEAK_VERDICTS", "APICallFailed", "AegisUser", "IsolationLeak"]
@@ -154,11 +154,15 @@ class AegisUser(User):
             runtime.users_signing_in -= 1
 
     def run_task(self, step: Callable[[MeasuredSession], Awaitable[Any]]) -> None:
-        """One task of the scenario: ``step``, or, for the ``--churn`` share of tasks,
-        :meth:`recycle_client` instead. Custom locustfiles' tasks call this too."""
+        """One task of the scenario: ``step``; or, for the ``--churn`` share of tasks,
+        :meth:`recycle_client`; or, for the ``--bursts`` share, ``browse_burst``.
+        Custom locustfiles' tasks call this too."""
         runtime = self._runtime
-        if runtime.churn and runtime.rng.random() < runtime.churn:
+        draw = runtime.rng.random() if runtime.churn or runtime.bursts else 1.0
+        if draw < runtime.churn:
             self.recycle_client()
+        elif draw < runtime.churn + runtime.bursts:
+            self.run_step(browse_burst)
         else:
             self.run_step(step)
 
