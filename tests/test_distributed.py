@@ -10,7 +10,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,17 +19,11 @@ from typing import Any
 import pytest
 
 from bench.backend import TargetProcess
+from tests._helpers import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "aegis_session.py"
 USERS = 12
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -73,7 +66,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def run_distributed(tmp: Path, host: str, strategy: str) -> DistributedRun:
     """Run a master (headless, 2 expected workers) and two workers to the end."""
-    port = _free_port()
+    port = free_port()
     folders = {name: tmp / name for name in ("master", "worker-1", "worker-2")}
     for folder in folders.values():
         folder.mkdir()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from bench.backend import Faults, TargetConfig, TargetProcess, parse_outage
+from tests._helpers import bench_run
 
 ME = "/api/v1/auth/me"
 REFRESH = "/api/v1/auth/refresh"
@@ -136,23 +133,10 @@ def test_faults_after_reset_wait_for_the_runs_reset() -> None:
         assert client.get(ME).status_code == 503
 
 
-def bench_run(out: Path, *options: str) -> tuple[int, dict[str, Any]]:
-    """A real ``aegis-bench run`` against the embedded target; exit code and summary."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--out", str(out), *options],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        check=False,
-    )
-    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
-    return result.returncode, summary
-
-
 @pytest.mark.timeout(180)
 def test_sessions_recover_from_expiry_storms_by_refresh(tmp_path: Path) -> None:
     """A run through expiry storms every 2 s fails no call: every session refreshes."""
-    code, summary = bench_run(
+    result, summary = bench_run(
         tmp_path / "out", "--users", "8", "--duration", "8s", "--expire-every", "2"
     )
     server = summary["server"]
@@ -164,13 +148,13 @@ def test_sessions_recover_from_expiry_storms_by_refresh(tmp_path: Path) -> None:
     assert lifecycle["refreshes"] > 0
     assert lifecycle["retries"] > 0
     assert summary["failures"] == 0
-    assert code == 0
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.timeout(180)
 def test_injected_503s_are_failures_named_by_their_status(tmp_path: Path) -> None:
     """--fault-5xx answers are counted as failed calls labelled HTTP 503, and fail the run."""
-    code, summary = bench_run(
+    result, summary = bench_run(
         tmp_path / "out", "--users", "8", "--duration", "6s", "--fault-5xx", "0.02"
     )
     injected = summary["server"]["faults"]["errors_5xx"]
@@ -182,4 +166,4 @@ def test_injected_503s_are_failures_named_by_their_status(tmp_path: Path) -> Non
     assert reasons.get("HTTP 503", 0) > 0
     assert summary["failures_by_kind"]["server_error"] > 0
     assert sum(summary["failures_by_kind"].values()) == summary["failures"]
-    assert code == 1
+    assert result.returncode == 1

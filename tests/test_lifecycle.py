@@ -6,9 +6,6 @@ the real server's expiry storms are in ``tests/test_faults.py``.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.measure import CallRecord, Recorder
+from bench.measure import CallRecord
 from bench.profile import AEGIS
-from bench.report import build_summary
 from bench.session import MeasuredSession
 from bench.steps import sign_in
 from bench.strategies import StrategyContext
+from tests._helpers import bench_run, summary_of
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -61,14 +58,7 @@ async def call_me(handler: Callable[[httpx.Request], httpx.Response]) -> list[Ca
 
 
 def summarize(records: list[CallRecord]) -> dict[str, Any]:
-    recorder = Recorder()
-    for record in records:
-        recorder.record(record)
-    summary, _ = build_summary(
-        [{"role": "local", "recorder": recorder.snapshot()}], strategy="pooled", users=1,
-        duration_requested_s=None, partial=False, target=BASE, server=None,
-    )  # fmt: skip
-    return summary
+    return summary_of(records, BASE)
 
 
 @pytest.mark.anyio
@@ -110,19 +100,6 @@ def test_failures_by_kind_sum_to_failures() -> None:
         "truncated": 1, "other": 1,
     }  # fmt: skip
     assert sum(summary["failures_by_kind"].values()) == summary["failures"] == len(reasons)
-
-
-def bench_run(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """A real ``aegis-bench run`` against the embedded target; its result and summary."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--out", str(out), *options],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        check=False,
-    )
-    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
-    return result, summary
 
 
 @pytest.mark.timeout(180)

@@ -16,10 +16,10 @@ import pytest
 from aegis_client import APIClient
 from bench.measure import CallRecord, InstrumentedTransport, Recorder
 from bench.profile import AEGIS
-from bench.report import build_summary
 from bench.session import REPLAY, MeasuredSession
 from bench.steps import browse_data, browse_identity, end_session, start_session
 from bench.strategies import StrategyContext
+from tests._helpers import summary_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
@@ -43,33 +43,8 @@ def session_on(
 
 def summarize(records: list[CallRecord], **options: Any) -> dict[str, Any]:
     """The ``isolation`` section ``build_summary`` makes of these records."""
-    recorder = Recorder()
-    for record in records:
-        recorder.record(record)
-    options.setdefault("server", None)
-    summary, _ = build_summary(
-        [{"role": "local", "recorder": recorder.snapshot()}],
-        strategy="pooled",
-        users=1,
-        duration_requested_s=None,
-        partial=False,
-        target=BASE,
-        **options,
-    )
-    isolation: dict[str, Any] = summary["isolation"]
+    isolation: dict[str, Any] = summary_of(records, BASE, **options)["isolation"]
     return isolation
-
-
-def summarize_all(records: list[CallRecord]) -> dict[str, Any]:
-    """The whole summary ``build_summary`` makes of these records."""
-    recorder = Recorder()
-    for record in records:
-        recorder.record(record)
-    summary, _ = build_summary(
-        [{"role": "local", "recorder": recorder.snapshot()}], strategy="pooled", users=1,
-        duration_requested_s=None, partial=False, target=BASE, server=None,
-    )  # fmt: skip
-    return summary
 
 
 def verdicts(records: list[CallRecord]) -> list[str]:
@@ -228,7 +203,7 @@ async def test_a_confirmed_own_sign_out_is_replayed_and_refused() -> None:
     assert "replay_refused" in replays[0].verdicts
     assert "replay_accepted" not in replays[0].verdicts
     assert replays[0].ok
-    assert summarize_all(records)["lifecycle"]["unauthorized"] == 0  # a refusal, not expiry
+    assert summary_of(records, BASE)["lifecycle"]["unauthorized"] == 0  # a refusal, not expiry
     assert "foreign_session" not in verdicts(records)
     checks = summarize(records)["checks"]
     assert checks["replay"]["ran"] == 1

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,14 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._helpers import free_port
+
 pytestmark = pytest.mark.timeout(120)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -67,7 +61,7 @@ class WebUI:
 @pytest.fixture(scope="module")
 def web_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
     out = tmp_path_factory.mktemp("ui") / "runs"
-    port = _free_port()
+    port = free_port()
     log = out.parent / "ui.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests._helpers import free_port
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 START_TIMEOUT_S = 60.0  # from spawning ``aegis-bench ui`` until its web UI answers
@@ -62,13 +63,6 @@ return rows;
 """
 
 Rows = dict[str, str]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _bench_command() -> list[str]:
@@ -105,7 +99,7 @@ def web_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
     base = tmp_path_factory.mktemp("browser-ui")
     out = base / "runs"
     log = base / "ui.log"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     command = [*_bench_command(), "ui", "--web-port", str(port), "--out", str(out)]
     with log.open("wb") as output:

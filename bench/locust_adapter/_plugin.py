@@ -302,7 +302,11 @@ def _write_checkpoints(environment: Any) -> None:
     """Write (or send) a checkpoint part every few seconds while a test runs."""
     while True:
         runtime = _runtime.current_or_none()
-        gevent.sleep(WORKER_REPORT_S if runtime and runtime.role == "worker" else CHECKPOINT_S)
+        # A worker's parts feed the master's live Sessions tab: every 2 s, unless the
+        # run is aegis-bench run's (parts only, no live view): a snapshot costs CPU.
+        live = not getattr(environment.parsed_options, "aegis_parts_only", False)
+        worker = runtime is not None and runtime.role == "worker"
+        gevent.sleep(WORKER_REPORT_S if worker and live else CHECKPOINT_S)
         runtime = _runtime.current_or_none()
         if runtime is None:
             return

@@ -198,13 +198,18 @@ class ProcessRuntime:
         if self.window.is_open:
             self.steady.record(call)
 
-    def check_invariant(self, name: str, holds: bool, **example: str) -> None:
-        """Count one check of a lifecycle invariant; keep a few examples of breaks."""
+    def check_invariant(
+        self, name: str, holds: bool, example: Callable[[], dict[str, str]]
+    ) -> None:
+        """Count one check of a lifecycle invariant; keep a few examples of breaks.
+
+        ``example`` is called only for a break: checks run on every task, breaks do not.
+        """
         self.invariants_checked[name] += 1
         if not holds:
             self.invariants_broken[name] += 1
             if len(self.invariant_examples) < MAX_INVARIANT_EXAMPLES:
-                self.invariant_examples.append({"invariant": name, **example})
+                self.invariant_examples.append({"invariant": name, **example()})
 
     @property
     def sessions_alive(self) -> int:

@@ -139,9 +139,11 @@ class AegisUser(User):
             runtime.check_invariant(
                 NEW_CLIENT_EMPTY_JAR,
                 cookies == 0,
-                user=self.username,
-                strategy=strategy.name,
-                cookies_found=str(cookies),
+                lambda: {
+                    "user": self.username,
+                    "strategy": strategy.name,
+                    "cookies_found": str(cookies),
+                },
             )
         return client
 
@@ -309,23 +311,31 @@ class AegisUser(User):
         runtime.check_invariant(
             BOUNDED_REQUESTS,
             len(calls) <= MAX_CALLS_PER_STEP and exchanges <= MAX_EXCHANGES_PER_CALL,
-            user=self.username,
-            calls=str(len(calls)),
-            most_exchanges_in_a_call=str(exchanges),
+            lambda: {
+                "user": self.username,
+                "calls": str(len(calls)),
+                "most_exchanges_in_a_call": str(exchanges),
+            },
         )
+        judged = [call for call in calls if call.verdicts is not None]
+        if len(judged) < 2:  # the common case: no burst of 401s to look at
+            return
         credential = runtime.profile.credential_routes
         unauthorized = refreshes = 0
-        for call in calls:
-            if call.verdicts is not None and call.endpoint not in credential:
+        for call in judged:
+            assert call.verdicts is not None
+            if call.endpoint not in credential:
                 unauthorized += "unauthorized" in call.verdicts
                 refreshes += call.verdicts.count("refresh")
         if unauthorized >= 2:  # a burst: its calls got 401 together
             runtime.check_invariant(
                 SINGLE_FLIGHT,
                 refreshes <= 1,
-                user=self.username,
-                unauthorized=str(unauthorized),
-                refreshes=str(refreshes),
+                lambda: {
+                    "user": self.username,
+                    "unauthorized": str(unauthorized),
+                    "refreshes": str(refreshes),
+                },
             )
 
     def _bridge(self) -> LoopBridge:
