@@ -10,9 +10,11 @@ Behaviour, in the order a call meets it:
    401 together share that single refresh (single flight). When it succeeds, each of them
    is retried exactly once; when it fails, none is retried and no second refresh runs.
 4. A 401 that a refresh did not recover calls ``on_unauthorized`` (sync or async), unless
-   it came from a credential endpoint: wrong credentials are not an expired session. While
-   the handler runs it is not entered again, so a handler that signs out (and whose
-   logout 401s) runs once.
+   it came from a credential endpoint: wrong credentials are not an expired session. It
+   runs once per lost session: calls that fail together (a burst whose one refresh
+   failed), and any later 401 before a new session, do not call it again; a successful
+   sign-in, registration or refresh arms it anew. While the handler runs it is not
+   entered again, so a handler that signs out (and whose logout 401s) runs once.
 5. 2xx returns the parsed JSON (``{}`` for an empty body, so ``None`` always means an
    error); everything else returns ``None`` after one log line naming the method, the
    endpoint and the status or exception class. No exception escapes a verb (cancellation
@@ -141,6 +143,9 @@ class APIClient:
             )
         self._closed = False
         self._in_unauthorized = False
+        # Set once on_unauthorized has been told that this session is lost; cleared when
+        # a new session arrives (credential endpoint or refresh answering 2xx).
+        self._unauthorized_told = False
         self._in_refresh = False
         self._refresh_done: anyio.Event | None = None
         # Bumped by every successful refresh: a call that got 401 for a request sent
@@ -216,6 +221,10 @@ class APIClient:
                 return None
         if response.status_code == 401 and endpoint not in self._credential_endpoints:
             await self._notify_unauthorized()
+        elif response.is_success and (
+            endpoint in self._credential_endpoints or endpoint == self._refresh_endpoint
+        ):
+            self._unauthorized_told = False  # a new session: losing it is news again
         return self._decode(method, endpoint, response)
 
     async def _send(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response | None:
@@ -257,6 +266,7 @@ class APIClient:
             response = await self._send("POST", self._refresh_endpoint)
             if response is not None and response.is_success:
                 self._generation += 1
+                self._unauthorized_told = False
             elif response is not None:
                 logger.debug("refresh answered %d", response.status_code)
         finally:
@@ -265,9 +275,11 @@ class APIClient:
         return self._generation != sent_generation
 
     async def _notify_unauthorized(self) -> None:
-        """Run ``on_unauthorized`` unless it is already running; its errors are logged."""
-        if self._on_unauthorized is None or self._in_unauthorized:
+        """Run ``on_unauthorized`` once per lost session, never re-entered; its errors
+        are logged."""
+        if self._on_unauthorized is None or self._in_unauthorized or self._unauthorized_told:
             return
+        self._unauthorized_told = True
         self._in_unauthorized = True
         try:
             outcome = self._on_unauthorized()

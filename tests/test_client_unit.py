@@ -287,3 +287,54 @@ async def test_clients_share_one_ssl_context() -> None:
             for c in (first, second)
         ]
     assert contexts[0] is contexts[1] is aegis_client.shared_ssl_context()
+
+
+async def test_a_burst_whose_refresh_failed_calls_the_handler_once() -> None:
+    """Calls that got 401 together, after their one refresh failed, call on_unauthorized once."""
+    backend = ScriptedBackend({ME: [UNAUTHORIZED], REFRESH: [UNAUTHORIZED]})
+    handler = HandlerCalls()
+    async with (
+        client_for(backend, on_unauthorized=handler) as api,
+        anyio.create_task_group() as group,
+    ):
+        for _ in range(4):
+            group.start_soon(api.get, ME)
+    assert (backend.hits[ME], handler.calls) == (4, 1)
+
+
+async def test_later_401s_of_a_lost_session_do_not_call_the_handler_again() -> None:
+    """Once told, on_unauthorized stays quiet for the same lost session."""
+    backend = ScriptedBackend({ME: [UNAUTHORIZED], REFRESH: [UNAUTHORIZED]})
+    handler = HandlerCalls()
+    async with client_for(backend, on_unauthorized=handler) as api:
+        assert await api.get(ME) is None
+        assert await api.get(ME) is None
+    assert handler.calls == 1
+
+
+async def test_a_new_sign_in_arms_the_handler_again() -> None:
+    """After a successful sign-in, losing the new session calls on_unauthorized again."""
+    token = "/api/v1/auth/token"
+    backend = ScriptedBackend({ME: [UNAUTHORIZED], REFRESH: [UNAUTHORIZED], token: [ok()]})
+    handler = HandlerCalls()
+    async with client_for(backend, on_unauthorized=handler) as api:
+        assert await api.get(ME) is None
+        assert await api.post_form(token, {"username": "a", "password": "b"}) == {"ok": True}
+        assert await api.get(ME) is None
+    assert handler.calls == 2
+
+
+async def test_a_successful_refresh_arms_the_handler_again() -> None:
+    """A session recovered by refresh and lost later calls on_unauthorized again."""
+    backend = ScriptedBackend(
+        {
+            ME: [UNAUTHORIZED, UNAUTHORIZED, ok(), UNAUTHORIZED],
+            REFRESH: [UNAUTHORIZED, ok(), UNAUTHORIZED],
+        }
+    )
+    handler = HandlerCalls()
+    async with client_for(backend, on_unauthorized=handler) as api:
+        assert await api.get(ME) is None  # refresh fails: told
+        assert await api.get(ME) == {"ok": True}  # refresh works: a new session
+        assert await api.get(ME) is None  # lost again: told again
+    assert handler.calls == 2

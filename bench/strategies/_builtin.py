@@ -130,6 +130,7 @@ class NoSingleFlightClient(APIClient):
         if response is None or not response.is_success:
             return False
         self._generation += 1
+        self._unauthorized_told = False
         return True
 
 
