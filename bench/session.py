@@ -22,9 +22,15 @@ Verdict names (counted per endpoint by the recorder): ``identity_checked``,
 ``cookie_checked``, ``leak``, ``lost_session``, ``foreign_session``, ``replay_refused``,
 ``replay_accepted``, ``replay_skipped_sign_out_failed``,
 ``replay_skipped_foreign_session``, ``replay_skipped_no_cookie``,
-``identity_field_missing``, ``identity_not_object``, ``owner_field_missing``, and
+``identity_field_missing``, ``identity_not_object``, ``owner_field_missing``,
 ``reconnected_session`` (the session opened its second connection: one per session that
-ever reconnected).
+ever reconnected), and, for the lifecycle, ``on_unauthorized`` (the client's handler ran
+for this call) and ``on_unauthorized_again`` (it ran again for a session it had already
+reported lost).
+
+A session whose client called ``on_unauthorized`` does what the Aegis app does: it
+signs out locally (the jar is emptied) and counts as signed out, so its user signs in
+again before its next task.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from types import MappingProxyType
 from typing import Any
 
 from aegis_client import APIClient, JSONResult
-from bench.measure import CURRENT_CALL, CallRecord
+from bench.measure import CURRENT_CALL, REPLAY_HEADER, CallRecord
 from bench.profile import AEGIS, Profile
 
 __all__ = ["REPLAY", "MeasuredSession", "PlainSession"]
@@ -66,13 +72,14 @@ class MeasuredSession:
         "_after_sign_out",
         "_owner_fields",
         "_protected",
+        "_signed_in",
         "_sink",
+        "_told_unauthorized",
         "client",
         "connections_opened",
         "last_failure",
         "password",
         "profile",
-        "signed_in",
         "username",
     )
 
@@ -88,13 +95,26 @@ class MeasuredSession:
         self.username = username
         self.password = password
         self.profile = profile
-        self.signed_in = False
+        self._signed_in = False
+        # on_unauthorized ran for the session now held (cleared by a new session).
+        self._told_unauthorized = False
         self._after_sign_out = False
         self.connections_opened = 0
         # Why the most recent failed call failed (a status or exception class, no secret).
         self.last_failure: str | None = None
         self._sink = sink
         self._protected, self._owner_fields = _checks(profile)
+
+    @property
+    def signed_in(self) -> bool:
+        """True while the session holds a session the backend issued (as far as it knows)."""
+        return self._signed_in
+
+    @signed_in.setter
+    def signed_in(self, value: bool) -> None:
+        self._signed_in = value
+        if value:  # a new session: losing it is news for on_unauthorized again
+            self._told_unauthorized = False
 
     @property
     def login_name(self) -> str:
@@ -132,7 +152,7 @@ class MeasuredSession:
         request = self.client._exchange(  # the client's own pool, but not its jar
             "GET",
             self.profile.identity,
-            headers={"Cookie": f"{self.profile.cookie_name}={old_cookie}"},
+            headers={"Cookie": f"{self.profile.cookie_name}={old_cookie}", REPLAY_HEADER: "1"},
         )
         token = CURRENT_CALL.set(record)
         started = time.perf_counter()
@@ -243,6 +263,8 @@ class MeasuredSession:
             record.error = record.failure_message()
             self.last_failure = f"{method} {endpoint}: {record.error}"
         self._count_connections(record)
+        if record.verdicts is not None:
+            self._follow_lifecycle(record, record.verdicts)
         if self._after_sign_out and record.cookie_names is not None:
             self._judge_after_sign_out(record, endpoint)
         if self.signed_in and endpoint in self._protected:
@@ -254,6 +276,18 @@ class MeasuredSession:
         record.response = None  # the body is no longer needed once judged
         self._sink(record)
         return result
+
+    def _follow_lifecycle(self, record: CallRecord, verdicts: list[str]) -> None:
+        """Act on what the call did to the session: a refresh that worked gave it a new
+        session; an ``on_unauthorized`` lost it, and the app signs out locally."""
+        if "on_unauthorized" in verdicts:
+            if self._told_unauthorized:
+                record.verdict("on_unauthorized_again")
+            self._signed_in = False
+            self._told_unauthorized = True
+            self.clear_cookies()
+        elif "refresh" in verdicts and "refresh_failed" not in verdicts:
+            self._told_unauthorized = False
 
     def _count_connections(self, record: CallRecord) -> None:
         if record.new_connections:

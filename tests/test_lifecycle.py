@@ -6,6 +6,7 @@ the real server's expiry storms are in ``tests/test_faults.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.measure import CallRecord
+from aegis_client import APIClient
+from bench.backend import TargetProcess
+from bench.measure import ACTING_USER, CallRecord
 from bench.profile import AEGIS
 from bench.session import MeasuredSession
-from bench.steps import sign_in
+from bench.steps import end_session, sign_in, start_session
 from bench.strategies import StrategyContext
 from tests._helpers import bench_run, summary_of
 
@@ -198,3 +201,120 @@ def test_the_no_single_flight_control_breaks_the_invariant(tmp_path: Path) -> No
     assert summary["lifecycle"]["invariants"]["single_flight_refresh"]["broken"] > 0
     assert "LIFECYCLE INVARIANT BROKEN (no-single-flight): single_flight_refresh" in result.stderr
     assert result.returncode == 1
+
+
+async def burst_after_failed_refresh(
+    client_class: type[APIClient],
+) -> tuple[MeasuredSession, list[CallRecord]]:
+    """Four concurrent identity calls of one expired session whose refresh fails."""
+    records: list[CallRecord] = []
+    context = StrategyContext(
+        BASE,
+        make_inner_transport=lambda: httpx.MockTransport(
+            expired_session_backend(refresh_works=False)
+        ),
+    )
+    client = client_class(BASE, **context.client_options())
+    client.cookie_jar.set(COOKIE, "old", domain="aegis.test", path="/")
+    session = MeasuredSession(client, "alice", "pw", records.append)
+    session.signed_in = True
+    await asyncio.gather(*(session.get(ME) for _ in range(4)))
+    await client.aclose()
+    return session, records
+
+
+class TellsEveryCall(APIClient):
+    """A client with a bug: it calls on_unauthorized for every call that lost the session."""
+
+    async def _notify_unauthorized(self) -> None:
+        self._unauthorized_told = False
+        await super()._notify_unauthorized()
+
+
+@pytest.mark.anyio
+async def test_a_lost_session_calls_on_unauthorized_once_and_signs_out_locally() -> None:
+    """A burst whose refresh failed: on_unauthorized once, jar emptied, user signed out."""
+    session, records = await burst_after_failed_refresh(APIClient)
+    lifecycle = summarize(records)["lifecycle"]
+    assert lifecycle["on_unauthorized"] == 1
+    assert lifecycle["invariants"]["on_unauthorized_once"] == {"checked": 1, "broken": 0}
+    assert not session.signed_in
+    assert session.session_cookie() is None
+
+
+@pytest.mark.anyio
+async def test_a_client_telling_every_call_breaks_on_unauthorized_once() -> None:
+    """A client that calls on_unauthorized per call, not per lost session, is caught."""
+    _, records = await burst_after_failed_refresh(TellsEveryCall)
+    invariant = summarize(records)["lifecycle"]["invariants"]["on_unauthorized_once"]
+    assert invariant == {"checked": 4, "broken": 3}
+
+
+def test_invariants_that_never_ran_are_listed_as_not_checked() -> None:
+    """A run without sign-outs, refreshes or lost sessions has no evidence on them."""
+    lifecycle = summarize([CallRecord("GET", ME, latency_s=0.001, ok=True)])["lifecycle"]
+    assert lifecycle["invariants"]["single_flight_refresh"] == {"checked": 0, "broken": 0}
+    assert set(lifecycle["not_checked"]) >= {
+        "single_flight_refresh", "on_unauthorized_once", "no_cookie_after_sign_out",
+    }  # fmt: skip
+
+
+@pytest.mark.timeout(180)
+def test_users_whose_refresh_fails_sign_in_again(tmp_path: Path) -> None:
+    """During a refresh outage expired sessions are lost; their users sign in again."""
+    result, summary = bench_run(
+        tmp_path / "out", "--users", "8", "--duration", "8s", "--expire-every", "2",
+        "--refresh-outage", "1+4",
+    )  # fmt: skip
+    lifecycle = summary["lifecycle"]
+    assert lifecycle["refresh_failures"] > 0
+    assert lifecycle["on_unauthorized"] > 0
+    assert lifecycle["signed_in_again"] > 0
+    assert lifecycle["invariants"]["on_unauthorized_once"]["broken"] == 0
+    assert lifecycle["invariants_broken"] == 0, lifecycle["invariant_examples"]
+    assert sum(summary["failures_by_kind"].values()) == summary["failures"]
+    assert "Traceback" not in result.stderr
+
+
+async def sign_out_then_ask(target: TargetProcess, *, keep_cookie: bool) -> dict[str, Any]:
+    """A real user signs up, signs out (with its replay), then asks who it is; the oracle.
+
+    ``keep_cookie``: the client puts its old cookie back after the sign-out (a bug).
+    """
+    context = StrategyContext(target.url)
+    client = context.api_client()
+    session = MeasuredSession(client, "oracle-user-" + str(id(client)), "pw", lambda _: None)
+    token = ACTING_USER.set(session.username)
+    try:
+        assert await start_session(session)
+        old = session.session_cookie()
+        await end_session(session)
+        if keep_cookie:
+            assert old is not None
+            client.cookie_jar.set(COOKIE, old)
+        await session.get(ME)
+    finally:
+        ACTING_USER.reset(token)
+        await client.aclose()
+    oracle: dict[str, Any] = target.stats()["oracle"]
+    return oracle
+
+
+@pytest.mark.anyio
+async def test_the_target_sees_no_signed_out_cookie_from_a_client_that_clears_its_jar(
+    fresh_target: TargetProcess,
+) -> None:
+    """Server side: after a sign-out (and its marked replay) no request carries the cookie."""
+    oracle = await sign_out_then_ask(fresh_target, keep_cookie=False)
+    assert oracle["signed_out_checked"] > 0
+    assert oracle["signed_out_cookie"] == 0
+
+
+@pytest.mark.anyio
+async def test_the_target_counts_a_signed_out_cookie_sent_again(
+    fresh_target: TargetProcess,
+) -> None:
+    """Server side: a client that keeps its old cookie after signing out is seen sending it."""
+    oracle = await sign_out_then_ask(fresh_target, keep_cookie=True)
+    assert oracle["signed_out_cookie"] == 2  # the call, then the refresh its 401 set off
+    assert oracle["signed_out_examples"][0]["path"] == ME

@@ -28,6 +28,8 @@ __all__ = ["COOKIE", "USER_HEADER", "create_app"]
 
 COOKIE = "aegis_session"
 USER_HEADER = "x-bench-user"
+# Marks a deliberate replay of a signed-out session's cookie (the backend's own test).
+REPLAY_HEADER = "x-bench-replay"
 
 
 class _Backend:
@@ -59,7 +61,8 @@ class _Backend:
         self.ledger.request(request.scope.get("client"), user)
         self.oracle.observe(
             request.headers.get(USER_HEADER), user, token is not None, request.url.path,
-            needs_session,
+            needs_session, signed_out=session is not None and session.revoked,
+            replay=REPLAY_HEADER in request.headers,
         )  # fmt: skip
         return token, session
 

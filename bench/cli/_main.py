@@ -481,6 +481,11 @@ def _report_run(summary: dict[str, Any], *, saturation_note: bool = True) -> boo
             for example in lifecycle.get("invariant_examples", [])[:5]:
                 if example.get("invariant") == invariant:
                     print(f"  {example}", file=sys.stderr)
+    if lifecycle.get("not_checked"):
+        print(
+            f"note: {name}: lifecycle invariants not checked (nothing in this run exercised "
+            f"them): {', '.join(lifecycle['not_checked'])}"
+        )
     return bool(
         isolation["verdict"] != "isolated"
         or summary["failures"]

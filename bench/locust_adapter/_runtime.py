@@ -129,6 +129,10 @@ class ProcessRuntime:
     users_signing_in: int = 0
     sign_in_failures: Counter[str] = field(default_factory=Counter)
     recycled_clients: int = 0
+    # Users that signed in again on their client after losing their session.
+    signed_in_again: int = 0
+    # Refreshes by how many 401s each served, as their tasks saw them.
+    refresh_served: Counter[int] = field(default_factory=Counter)
     # Lifecycle invariants: how often each was checked, how often it broke, examples.
     invariants_checked: Counter[str] = field(default_factory=Counter)
     invariants_broken: Counter[str] = field(default_factory=Counter)
@@ -261,6 +265,8 @@ class ProcessRuntime:
             "sign_in_failures": dict(self.sign_in_failures),
             "lifecycle": {
                 "recycled_clients": self.recycled_clients,
+                "signed_in_again": self.signed_in_again,
+                "refresh_served": {str(k): v for k, v in sorted(self.refresh_served.items())},
                 "invariants": {
                     name: {"checked": count, "broken": self.invariants_broken[name]}
                     for name, count in self.invariants_checked.items()

@@ -5,6 +5,14 @@ build on these pieces.
 """
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
+from bench.measure._lifecycle import (
+    BOUNDED_REQUESTS,
+    CALL_INVARIANTS,
+    INVARIANTS,
+    NEW_CLIENT_EMPTY_JAR,
+    NO_COOKIE_AFTER_SIGN_OUT_SERVER,
+    note_unauthorized,
+)
 from bench.measure._recorder import (
     COUNTERS,
     LATE_START_S,
@@ -15,16 +23,22 @@ from bench.measure._recorder import (
 )
 from bench.measure._server_stats import ServerStats, oracle_state, server_stats
 from bench.measure._sockets import count_sockets
-from bench.measure._transport import ACTING_USER_HEADER, InstrumentedTransport
+from bench.measure._transport import ACTING_USER_HEADER, REPLAY_HEADER, InstrumentedTransport
 from bench.measure._usage import cpu_seconds, raise_open_file_limit, rss_bytes
 
 __all__ = [
     "ACTING_USER",
     "ACTING_USER_HEADER",
+    "BOUNDED_REQUESTS",
+    "CALL_INVARIANTS",
     "COUNTERS",
     "CURRENT_CALL",
+    "INVARIANTS",
     "LATE_START_S",
     "MAX_FINDINGS",
+    "NEW_CLIENT_EMPTY_JAR",
+    "NO_COOKIE_AFTER_SIGN_OUT_SERVER",
+    "REPLAY_HEADER",
     "CallRecord",
     "EndpointStats",
     "InstrumentedTransport",
@@ -33,6 +47,7 @@ __all__ = [
     "count_sockets",
     "cpu_seconds",
     "new_histogram",
+    "note_unauthorized",
     "oracle_state",
     "raise_open_file_limit",
     "rss_bytes",

@@ -31,9 +31,12 @@ from httpcore._backends.auto import AutoBackend
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
 
-__all__ = ["ACTING_USER_HEADER", "InstrumentedTransport"]
+__all__ = ["ACTING_USER_HEADER", "REPLAY_HEADER", "InstrumentedTransport"]
 
 ACTING_USER_HEADER = "X-Bench-User"
+# Marks a deliberate replay of a signed-out session's cookie, which the target's oracle
+# then does not count against the client (``MeasuredSession.replay``).
+REPLAY_HEADER = "X-Bench-Replay"
 _CONNECT = "connection.connect_tcp.complete"
 _TLS = "connection.start_tls.complete"
 
@@ -178,6 +181,31 @@ class _WatchedBody(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
+# Refresh exchanges in flight, per acting user (whatever client or transport sent them):
+# single flight means a session never starts a refresh while another is in flight.
+_REFRESHING: dict[str, int] = {}
+
+
+def _start_refresh(record: CallRecord) -> str | None:
+    """Note a refresh leaving for the acting user; one already in flight is a break."""
+    user = ACTING_USER.get()
+    if user is None:
+        return None
+    in_flight = _REFRESHING.get(user, 0)
+    if in_flight:
+        record.verdict("refresh_concurrent")
+    _REFRESHING[user] = in_flight + 1
+    return user
+
+
+def _end_refresh(user: str) -> None:
+    left = _REFRESHING[user] - 1
+    if left:
+        _REFRESHING[user] = left
+    else:
+        del _REFRESHING[user]
+
+
 class InstrumentedTransport(httpx.AsyncBaseTransport):
     """Wraps ``inner``: adds ``X-Bench-User`` from the task's context and records the call.
 
@@ -225,14 +253,21 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
                 record.sent_cookies = b"; ".join(v for k, v in raw if k.lower() == b"cookie")
         record.http_requests += 1
         opened_before = record.new_connections
+        refreshing = self._refresh_path is not None and request.url.path == self._refresh_path
+        user = _start_refresh(record) if refreshing else None
         try:
             response = await self._inner.handle_async_request(request)
         except Exception as exc:
             record.error = type(exc).__name__
+            if refreshing:  # a refresh that broke off failed as surely as a 401
+                record.verdict("refresh")
+                record.verdict("refresh_failed")
             raise
         finally:
             if self._at_backend and request.url.scheme == "https":
                 record.tls_handshakes += record.new_connections - opened_before
+            if user is not None:
+                _end_refresh(user)
         status = record.status = response.status_code
         record.response = response
         if status == 401 or record.http_requests > 1:  # a refresh follows a 401

@@ -15,7 +15,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.measure import LATE_START_S, MAX_FINDINGS, Recorder
+from bench.measure import (
+    CALL_INVARIANTS,
+    INVARIANTS,
+    LATE_START_S,
+    MAX_FINDINGS,
+    NO_COOKIE_AFTER_SIGN_OUT_SERVER,
+    Recorder,
+)
 from bench.profile import AEGIS, Profile
 
 __all__ = [
@@ -385,11 +392,19 @@ def _failures_by_kind(recorder: Recorder) -> dict[str, int]:
 
 
 def _lifecycle(
-    recorder: Recorder, profile: Profile, load_parts: list[dict[str, Any]]
+    recorder: Recorder,
+    profile: Profile,
+    load_parts: list[dict[str, Any]],
+    oracle: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The session lifecycle: as the wire showed it (401s, refreshes, retries, sign-ins,
-    registrations included, and sign-outs), the clients recycled, and the invariants
-    checked by the load processes, each with how often it ran and broke."""
+    registrations included, and sign-outs), what the sessions did about it (the
+    ``on_unauthorized`` calls, users signed in again, clients recycled), and every
+    invariant with how often it ran and broke (see ``bench.measure.INVARIANTS``).
+
+    ``oracle`` is the target's oracle counters when it has them (the server side of
+    "no cookie after sign-out").
+    """
     verdicts: Counter[str] = Counter()
     for name, stats in recorder.endpoints.items():
         method, _, path = name.partition(" ")
@@ -404,44 +419,66 @@ def _lifecycle(
             if name.partition(" ")[2] in paths
         )
 
+    processes = _lifecycle_of_processes(load_parts)
+    checked, broken = processes.pop("checked"), processes.pop("broken")
+    all_verdicts = recorder.total().verdicts
+    for name, (ran, failed) in CALL_INVARIANTS.items():
+        checked[name] += all_verdicts[ran]
+        broken[name] += all_verdicts[failed]
+    examples = processes.pop("examples")
+    if oracle is not None and "signed_out_checked" in oracle:
+        checked[NO_COOKIE_AFTER_SIGN_OUT_SERVER] += int(oracle["signed_out_checked"])
+        broken[NO_COOKIE_AFTER_SIGN_OUT_SERVER] += int(oracle["signed_out_cookie"])
+        examples += [
+            {"invariant": NO_COOKIE_AFTER_SIGN_OUT_SERVER, **example}
+            for example in oracle.get("signed_out_examples") or []
+        ]
+    refreshes = verdicts["refresh"]
     return {
         "unauthorized": verdicts["unauthorized"],
-        "refreshes": verdicts["refresh"],
+        "refreshes": refreshes,
+        # How many 401s each refresh served, as its task saw them: over 1, single flight.
+        "unauthorized_per_refresh": round(verdicts["unauthorized"] / refreshes, 2)
+        if refreshes
+        else None,
         "refresh_failures": verdicts["refresh_failed"],
         "retries": verdicts["retry"],
+        "on_unauthorized": verdicts["on_unauthorized"],
         "sign_ins": requests_to(profile.sign_in, profile.register),
         "sign_outs": requests_to(profile.sign_out),
-        **_lifecycle_of_processes(load_parts, recorder.total().verdicts),
+        **processes,
+        "invariants": {
+            name: {"checked": checked[name], "broken": broken[name]}
+            for name in [*INVARIANTS, *(n for n in checked if n not in INVARIANTS)]
+        },
+        "not_checked": [name for name in INVARIANTS if not checked[name]],
+        "invariants_broken": sum(broken.values()),
+        "invariant_examples": examples[:MAX_FINDINGS],
     }
 
 
-# Invariants the sessions judge on their calls: name -> (checked verdict, broken verdict).
-CALL_INVARIANTS = {"no_cookie_after_sign_out": ("after_sign_out_checked", "cookie_after_sign_out")}
-
-
-def _lifecycle_of_processes(
-    load_parts: list[dict[str, Any]], verdicts: Counter[str]
-) -> dict[str, Any]:
-    recycled, checked, broken = 0, Counter[str](), Counter[str]()
-    for name, (ran, failed) in CALL_INVARIANTS.items():
-        if verdicts[ran]:
-            checked[name] += verdicts[ran]
-            broken[name] += verdicts[failed]
+def _lifecycle_of_processes(load_parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the load processes counted of the lifecycle, summed over their parts."""
+    recycled = signed_in_again = 0
+    served: Counter[str] = Counter()
+    checked, broken = Counter[str](), Counter[str]()
     examples: list[dict[str, str]] = []
     for part in load_parts:
         lifecycle = part.get("lifecycle") or {}
         recycled += int(lifecycle.get("recycled_clients", 0))
+        signed_in_again += int(lifecycle.get("signed_in_again", 0))
+        served.update({k: int(v) for k, v in (lifecycle.get("refresh_served") or {}).items()})
         for name, counts in (lifecycle.get("invariants") or {}).items():
             checked[name] += int(counts.get("checked", 0))
             broken[name] += int(counts.get("broken", 0))
         examples += lifecycle.get("invariant_examples") or []
     return {
+        "refresh_served": dict(sorted(served.items(), key=lambda item: int(item[0]))),
+        "signed_in_again": signed_in_again,
         "recycled_clients": recycled,
-        "invariants": {
-            name: {"checked": checked[name], "broken": broken[name]} for name in checked
-        },
-        "invariants_broken": sum(broken.values()),
-        "invariant_examples": examples[:MAX_FINDINGS],
+        "checked": checked,
+        "broken": broken,
+        "examples": examples,
     }
 
 
@@ -616,7 +653,12 @@ def build_summary(
             "sign_in_failures": dict(sign_in_failures.most_common()),
         },
         "generator": generator,
-        "lifecycle": _lifecycle(recorder, profile, load_parts_),
+        "lifecycle": _lifecycle(
+            recorder,
+            profile,
+            load_parts_,
+            (server or {}).get("oracle") if server_state == "available" else None,
+        ),
         "isolation": _isolation(
             total.verdicts,
             recorder.findings,

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import httpx
 
 from aegis_client import DEFAULT_LIMITS, APIClient, shared_ssl_context
-from bench.measure import InstrumentedTransport
+from bench.measure import InstrumentedTransport, note_unauthorized
 from bench.profile import AEGIS, Profile
 
 __all__ = ["ClientStrategy", "StrategyContext", "pooled_transport_factory"]
@@ -87,6 +87,8 @@ class StrategyContext:
         return {
             "transport": self.transport(),
             "refresh_endpoint": self.profile.refresh,
+            # Marks the call that lost its session; the measured session acts on it.
+            "on_unauthorized": note_unauthorized if self.instrument else None,
             # One set for all the clients (the profile builds a new one on every access).
             "credential_endpoints": _credential_routes(self.profile),
         }
