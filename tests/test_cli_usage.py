@@ -100,6 +100,9 @@ USAGE_ERROR_WITHIN_S = 10.0
         (["run", "--host", "http://127.0.0.1:1", "--fault-slow", "0.1"], "drop --host"),
         (["serve", "--expire-every", "0"], "'0' must be greater than zero"),
         (["run", "--churn", "2"], "between 0 and 1"),
+        (["run", "--host", "http://127.0.0.1:1", "--restart-target-at", "5"], "drop --host"),
+        (["run", "--duration", "10s", "--restart-target-at", "10"], "must fall within"),
+        (["ui", "--restart-target-at", "5"], "is for run, compare and ci"),
     ],
     ids=[
         "zero-users",
@@ -147,6 +150,9 @@ USAGE_ERROR_WITHIN_S = 10.0
         "faults-with-host",
         "zero-expire-every",
         "churn-above-one",
+        "restart-with-host",
+        "restart-after-the-end",
+        "restart-in-ui",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(

@@ -11,9 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.backend import TargetConfig, TargetProcess
+from bench.measure import merge_readings
+from tests._helpers import bench_run
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -67,3 +70,58 @@ def test_a_target_restart_leaves_isolation_not_checked(tmp_path: Path) -> None:
     assert "restarted during the run" in isolation["reason"]
     assert isolation["server_oracle"].startswith("restarted")
     assert isolation["checked"] > 0  # the client side did check: only the server side is short
+
+
+def test_a_restarted_target_keeps_its_accounts_but_not_its_sessions() -> None:
+    """After restart() the old cookie is refused and the old password still signs in."""
+    with TargetProcess() as target:
+        url = target.url
+        with httpx.Client(base_url=url) as client:
+            client.post("/api/v1/auth/register", json={"username": "ann", "password": "pw"})
+            old = client.cookies["aegis_session"]
+        target.restart()
+        assert target.url == url
+        with httpx.Client(base_url=url, cookies={"aegis_session": old}) as stale:
+            assert stale.get("/api/v1/auth/me").status_code == 401
+        with httpx.Client(base_url=url) as client:
+            signed_in = client.post(
+                "/api/v1/auth/token", data={"username": "ann", "password": "pw"}
+            )
+            assert signed_in.status_code == 200
+            assert client.get("/api/v1/auth/me").json() == {"username": "ann"}
+
+
+def test_counters_of_several_lives_add_up() -> None:
+    """Counts add up over a restart, examples are pooled, states are the last life's."""
+    first = {"boot_id": "a", "oracle": {"checked": 3, "examples": [{"x": "1"}]},
+             "connections": {"accepted": 2, "open": 2, "max_requests_per_connection": 9},
+             "cpu_s": 1.5}  # fmt: skip
+    second = {"boot_id": "b", "oracle": {"checked": 4, "examples": [{"x": "2"}]},
+              "connections": {"accepted": 5, "open": 1, "max_requests_per_connection": 7},
+              "cpu_s": 0.25}  # fmt: skip
+    assert merge_readings([first, second]) == {
+        "boot_id": "b", "oracle": {"checked": 7, "examples": [{"x": "1"}, {"x": "2"}]},
+        "connections": {"accepted": 7, "open": 1, "max_requests_per_connection": 9},
+        "cpu_s": 1.75,
+    }  # fmt: skip
+
+
+def test_restart_target_at_restarts_the_embedded_target_and_users_sign_in_again(
+    tmp_path: Path,
+) -> None:
+    """--restart-target-at: one restart, lost sessions signed in again, both lives judged."""
+    result, summary = bench_run(
+        tmp_path / "out", "--users", "12", "--duration", "10s", "--think-time", "0.5-1",
+        "--restart-target-at", "4",
+    )  # fmt: skip
+    assert len(summary["target_restarts"]) == 1
+    assert summary["target_restarts"][0]["at_s"] >= 4
+    lifecycle = summary["lifecycle"]
+    assert lifecycle["on_unauthorized"] > 0
+    assert lifecycle["signed_in_again"] > 0
+    assert lifecycle["invariants_broken"] == 0
+    isolation = summary["isolation"]
+    assert isolation["verdict"] == "isolated", isolation["reason"]
+    assert summary["connections"]["client_opened"] == summary["connections"]["server_accepted"]
+    assert sum(summary["failures_by_kind"].values()) == summary["failures"]
+    assert "Traceback" not in result.stderr

@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--expire-every", type=float, default=None)
     parser.add_argument("--refresh-outage", type=parse_outage, default=None)
     parser.add_argument("--faults-after-reset", action="store_true")
+    parser.add_argument("--accounts-file", default=None)
     args = parser.parse_args()
     config = TargetConfig(
         host=args.host,
@@ -49,6 +50,7 @@ def main() -> None:
             refresh_outage=args.refresh_outage,
             after_reset=args.faults_after_reset,
         ),
+        accounts_file=args.accounts_file,
     )
     serve(config, ready=lambda url: print(f"{READY_PREFIX}{url}", flush=True))
 

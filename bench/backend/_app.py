@@ -42,6 +42,9 @@ class _Backend:
         self.store = SessionStore(
             config.session_ttl_s, config.refresh_window_s, config.projects_per_user
         )
+        if config.accounts_file is not None:
+            with open(config.accounts_file, encoding="utf-8") as accounts:
+                self.store.import_accounts(json.load(accounts)["accounts"])
         self.rng = random.Random(config.crosswire_seed)
         self.crosswired = 0
         self.cpu_at_reset = _cpu_seconds()
@@ -204,6 +207,9 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         count = backend.store.expire_user(username, beyond_window=beyond)
         return JSONResponse({"expired": count})
 
+    async def accounts(request: Request) -> Response:
+        return JSONResponse({"accounts": backend.store.export_accounts()})
+
     routes = [
         Route("/api/v1/auth/register", register, methods=["POST"]),
         Route("/api/v1/auth/token", token, methods=["POST"]),
@@ -215,6 +221,7 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         Route("/_bench/stats", stats, methods=["GET"]),
         Route("/_bench/reset", reset, methods=["POST"]),
         Route("/_bench/expire", expire, methods=["POST"]),
+        Route("/_bench/accounts", accounts, methods=["GET"]),
     ]
     backend.injector = FaultInjector(
         Starlette(routes=routes),

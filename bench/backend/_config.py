@@ -31,6 +31,9 @@ class TargetConfig:
     keyfile: str | None = None
     # Faults on demand (5xx, slow answers, resets, expiry storms, a refresh outage).
     faults: Faults = field(default_factory=Faults)
+    # Accounts to start with (JSON from ``/_bench/accounts``): a restarted target keeps
+    # its users, as a database would, but not their sessions.
+    accounts_file: str | None = None
 
     @property
     def scheme(self) -> str:

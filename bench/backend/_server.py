@@ -8,7 +8,9 @@ stops exactly that process.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import json
 import os
 import resource
 import select
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
@@ -117,6 +120,8 @@ def _arguments(config: TargetConfig) -> list[str]:
         arguments += ["--refresh-outage", "{!r}+{!r}".format(*faults.refresh_outage)]
     if faults.after_reset:
         arguments += ["--faults-after-reset"]
+    if config.accounts_file is not None:
+        arguments += ["--accounts-file", config.accounts_file]
     return arguments
 
 
@@ -215,6 +220,25 @@ class TargetProcess:
             child.stdout.close()
         if self._log is not None:
             self._log.close()
+
+    def restart(self) -> None:
+        """Stop the target and start it again on the same port and URL, as a deploy does.
+
+        Accounts survive (as a database keeps them); sessions do not (kept in memory, as
+        many backends keep them), so every user's next call gets 401 and, the refresh
+        failing too, signs in again. Counters start from zero in the new process.
+        """
+        accounts = self._admin("GET", "/_bench/accounts")
+        port = urlsplit(self.url).port
+        assert port is not None
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as saved:
+            json.dump(accounts, saved)
+        try:
+            self.stop()
+            self.config = dataclasses.replace(self.config, port=port, accounts_file=saved.name)
+            self.start()
+        finally:
+            os.unlink(saved.name)
 
     def __enter__(self) -> TargetProcess:
         return self.start()

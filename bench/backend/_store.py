@@ -58,13 +58,29 @@ class SessionStore:
             return None
         salt = secrets.token_bytes(16)
         user = User(username, salt, _hash(password, salt))
-        user.projects = [
-            {"id": f"{username}-p{i}", "name": f"Project {i} of {username}", "owner": username}
-            for i in range(self.projects_per_user)
-        ]
+        user.projects = self._projects_of(username)
         self.users[username] = user
         self.usernames.append(username)
         return user
+
+    def export_accounts(self) -> list[list[str]]:
+        """Every account as ``[username, salt, password hash]`` (hex): what a database
+        would keep across a restart. Sessions are not part of it."""
+        return [[u.username, u.salt.hex(), u.password_hash.hex()] for u in self.users.values()]
+
+    def import_accounts(self, accounts: list[list[str]]) -> None:
+        """Add accounts exported by :meth:`export_accounts` (a restarted backend's)."""
+        for username, salt, password_hash in accounts:
+            user = User(username, bytes.fromhex(salt), bytes.fromhex(password_hash))
+            user.projects = self._projects_of(username)
+            self.users[username] = user
+            self.usernames.append(username)
+
+    def _projects_of(self, username: str) -> list[dict[str, object]]:
+        return [
+            {"id": f"{username}-p{i}", "name": f"Project {i} of {username}", "owner": username}
+            for i in range(self.projects_per_user)
+        ]
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The user when the password matches, else None (same answer for both mistakes)."""

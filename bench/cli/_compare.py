@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +98,16 @@ def _offered_rate(args: argparse.Namespace, done: ComparisonRuns) -> tuple[float
 
 
 def run_comparison(
-    args: argparse.Namespace, out: Path, url: str, env: tuple[tuple[str, str], ...]
+    args: argparse.Namespace,
+    out: Path,
+    url: str,
+    env: tuple[tuple[str, str], ...],
+    restart_target: Callable[[], None] | None = None,
 ) -> ComparisonRuns:
-    """Run both phases against the target at ``url``; return what ran."""
+    """Run both phases against the target at ``url``; return what ran.
+
+    ``restart_target`` restarts the embedded target (``--restart-target-at``, in every run).
+    """
     done = ComparisonRuns(runs=[])
 
     def phase(name: str, rate_rps: float | None) -> None:
@@ -111,7 +119,8 @@ def run_comparison(
                 label = f"{name} {repetition}/{args.repeat}"
                 rate = f" at {rate_rps:,.0f} rps" if rate_rps else ""
                 print(f"== {strategy}: {label}{rate}", flush=True)
-                execute_run(_settings(args, strategy, folder, env, rate_rps), url)
+                settings = _settings(args, strategy, folder, env, rate_rps)
+                execute_run(settings, url, restart_target)
                 done.runs.append(PhaseRun(strategy, name, repetition, folder))
 
     phase(CAPACITY, None)

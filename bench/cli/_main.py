@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,6 +248,14 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
         help="share of tasks that ask for identity and data at once instead, so that one "
         "refresh must serve a burst of 401s (0; it opens extra connections)",
     )
+    parser.add_argument(
+        "--restart-target-at",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="embedded target only: stop and restart it this long after the load starts "
+        "(as 20, 20s or 1m); accounts survive, sessions do not, so users sign in again",
+    )
     _add_fault_options(parser)
 
 
@@ -353,6 +361,7 @@ class Target:
     url: str
     env: Environment = ()  # extra environment for Locust (SSL_CERT_FILE)
     ca_file: str | None = None  # the throwaway CA of a --tls target
+    restart: Callable[[], None] | None = None  # the embedded target's (same URL after)
 
 
 @contextlib.contextmanager
@@ -401,7 +410,7 @@ def _target(args: argparse.Namespace, out: Path) -> Iterator[Target]:
     except RuntimeError as exc:
         raise UsageError(f"{exc} (its log: {out / 'target.log'})") from None
     try:
-        yield _ready(args, Target(process.url, env, ca_file))
+        yield _ready(args, Target(process.url, env, ca_file, process.restart))
     finally:
         process.stop()
 
@@ -502,7 +511,9 @@ def _run(args: argparse.Namespace) -> int:
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out, rate_rps=args.rate)
     settings.validate()
     with _target(args, out) as target:
-        summary = execute_run(dataclasses.replace(settings, env=target.env), target.url)
+        summary = execute_run(
+            dataclasses.replace(settings, env=target.env), target.url, target.restart
+        )
     print_table([summary])
     print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
     failed = _report_run(summary)
@@ -522,7 +533,7 @@ def _comparison(args: argparse.Namespace, out: Path) -> tuple[Any, dict[str, Any
 
     validate_comparison(args, out)
     with _target(args, out) as target:
-        done = run_comparison(args, out, target.url, target.env)
+        done = run_comparison(args, out, target.url, target.env, target.restart)
     if not done.runs:
         return None
     _, combined = write_compare(
@@ -626,6 +637,11 @@ def _ui(args: argparse.Namespace) -> int:
     from bench.cli._run import RunSettings
     from bench.cli._ui import WEB_HOST, serve_ui
 
+    if args.restart_target_at is not None:
+        raise UsageError(
+            "--restart-target-at is for run, compare and ci: in the web UI, stop and "
+            "start the test yourself"
+        )
     out = _prepare(args, "ui")
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
     settings.validate()

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import psutil
 from bench._lifeline import preexec_die_with_parent
 from bench.cli._args import UsageError, check_open_files
 from bench.cli._signals import STOP
-from bench.measure import count_sockets, oracle_state, server_stats
+from bench.measure import ServerStats, count_sockets, merge_readings, oracle_state, server_stats
 from bench.profile import AEGIS, Profile, ProfileError, load_profile
 from bench.report import build_summary, load_parts, write_run_folder
 from bench.strategies import strategy_names
@@ -85,6 +86,7 @@ class RunSettings:
     rate_rps: float | None = None  # open model; None: closed loop
     churn: float = 0.0  # share of tasks that recycle the client
     bursts: float = 0.0  # share of tasks that make concurrent calls
+    restart_target_at_s: float | None = None  # restart the embedded target this far in
 
     @classmethod
     def from_args(
@@ -115,6 +117,7 @@ class RunSettings:
             rate_rps=rate_rps,
             churn=args.churn,
             bursts=args.bursts,
+            restart_target_at_s=args.restart_target_at,
         )
 
     def load_profile(self) -> Profile:
@@ -152,6 +155,18 @@ class RunSettings:
                 "give at least one user per load process"
             )
         check_open_files(self.users, self.processes, embedded_target=self.host is None)
+        restart_at = self.restart_target_at_s
+        if restart_at is not None:
+            if self.host is not None:
+                raise UsageError(
+                    "--restart-target-at restarts the embedded target: drop --host "
+                    "(restart your own target yourself; the run then says so)"
+                )
+            if restart_at >= self.duration_s:
+                raise UsageError(
+                    f"--restart-target-at {restart_at:g} must fall within --duration "
+                    f"({self.duration_s:g} s)"
+                )
 
 
 def tool_options(settings: RunSettings) -> list[str]:
@@ -200,6 +215,7 @@ def _run_locust(
     host: str,
     established: list[int],
     box_cpu: list[tuple[float, float]],
+    restart: Callable[[float], None] | None = None,
 ) -> LocustOutcome:
     """Run Locust to the end, or until a stop request; see :class:`LocustOutcome`.
 
@@ -214,6 +230,9 @@ def _run_locust(
     to the target's port, as the kernel sees them (``/proc/net/tcp``, what ``ss`` reads),
     into ``established``; and the whole machine's CPU use, as (unix time, percent of
     all cores), into ``box_cpu``: the target's share counts when the box is full.
+
+    ``restart`` is called once, ``settings.restart_target_at_s`` after Locust started,
+    with that time (the load waits meanwhile: it restarts the target).
     """
     port = _port_of(host) if _is_loopback(host) else None
     next_sample = 0.0
@@ -227,7 +246,9 @@ def _run_locust(
             preexec_fn=preexec_die_with_parent(),
         )
         grace = stop_grace_s(settings.users)
-        deadline = time.monotonic() + settings.duration_s + STOP_TIMEOUT_S + grace
+        began = time.monotonic()
+        deadline = began + settings.duration_s + STOP_TIMEOUT_S + grace
+        restart_at = settings.restart_target_at_s
         asked_to_stop_at: float | None = None
         master_gone_at: float | None = None
         killed = False
@@ -249,6 +270,15 @@ def _run_locust(
             ):
                 child.send_signal(signal.SIGTERM)  # Locust's graceful shutdown (its handler)
                 asked_to_stop_at = now
+            if (
+                restart is not None
+                and restart_at is not None
+                and now - began >= restart_at
+                and asked_to_stop_at is None
+                and child.returncode is None
+            ):
+                restart(now - began)
+                restart = None
             if now >= next_sample:
                 next_sample = now + 1.0
                 box_cpu.append((time.time(), psutil.cpu_percent(interval=None)))
@@ -314,24 +344,70 @@ def _partial_reasons(
     return reasons
 
 
-def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
+class _TargetLives:
+    """The embedded target's lives during one run: each from a reset to its last reading.
+
+    A restart the tool makes (``--restart-target-at``) ends one life with a reading of
+    its counters and starts the next with a reset; the server-side figures are then the
+    sum of all lives, and the summary lists each restart with how long the target was
+    down.
+    """
+
+    def __init__(self, host: str, restart_target: Callable[[], None] | None) -> None:
+        self._host = host
+        self._restart_target = restart_target
+        self._reset = server_stats(host, "/_bench/reset", method="POST")
+        self._ended: list[tuple[ServerStats, ServerStats]] = []
+        self.restarts: list[dict[str, float]] = []
+
+    @property
+    def restart(self) -> Callable[[float], None] | None:
+        return self._restart if self._restart_target is not None else None
+
+    def _restart(self, at_s: float) -> None:
+        assert self._restart_target is not None
+        before = server_stats(self._host, "/_bench/stats")
+        began = time.monotonic()
+        self._restart_target()
+        self.restarts.append({"at_s": round(at_s, 1), "down_s": round(time.monotonic() - began, 2)})
+        self._ended.append((self._reset, before))
+        self._reset = server_stats(self._host, "/_bench/reset", method="POST")
+
+    def finish(self) -> tuple[ServerStats, str, bool]:
+        """The counters of the whole run (summed over lives), their state, whether expected."""
+        lives = [*self._ended, (self._reset, server_stats(self._host, "/_bench/stats"))]
+        for reset, reading in lives:
+            state, expected = oracle_state(reset, reading)
+            if state != "available":
+                return reading, state, expected
+        if len(lives) == 1:
+            return lives[0][1], "available", True
+        merged = merge_readings([reading.data or {} for _, reading in lives])
+        return ServerStats(merged, "available"), "available", True
+
+
+def execute_run(
+    settings: RunSettings, host: str, restart_target: Callable[[], None] | None = None
+) -> dict[str, Any]:
     """Run against ``host`` (already up), write summary.json, and return it.
 
     The reference backend's counters are zeroed first, and its boot id noted (see
-    ``_oracle_state``). A stop asked for before the load started starts none, and the
-    summary says so.
+    ``oracle_state``). ``restart_target`` restarts the embedded target, once, at
+    ``settings.restart_target_at_s``. A stop asked for before the load started starts
+    none, and the summary says so.
     """
-    reset = server_stats(host, "/_bench/reset", method="POST")
+    lives = _TargetLives(host, restart_target if settings.restart_target_at_s else None)
     settings.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     established: list[int] = []
     box_cpu: list[tuple[float, float]] = []
-    outcome = None if STOP.requested else _run_locust(settings, host, established, box_cpu)
+    outcome = (
+        None if STOP.requested else _run_locust(settings, host, established, box_cpu, lives.restart)
+    )
     elapsed = time.monotonic() - started
     if outcome is not None and not outcome.killed:
         _wait_for_parts(settings.out / "parts", settings.processes)
-    reading = server_stats(host, "/_bench/stats")
-    state, oracle_expected = oracle_state(reset, reading)
+    reading, state, oracle_expected = lives.finish()
     time_wait = count_sockets(_port_of(host)) if _is_loopback(host) else None
     parts = load_parts(settings.out / "parts")
     summary, recorder = build_summary(
@@ -354,6 +430,7 @@ def execute_run(settings: RunSettings, host: str) -> dict[str, Any]:
     summary["locust_exit_code"] = outcome.exit_code if outcome is not None else None
     summary["interrupted"] = STOP.requested
     summary["stopped_by"] = STOP.name
+    summary["target_restarts"] = lives.restarts
     write_run_folder(settings.out, summary, recorder)
     return summary
 

@@ -21,7 +21,7 @@ from bench.measure._recorder import (
     Recorder,
     new_histogram,
 )
-from bench.measure._server_stats import ServerStats, oracle_state, server_stats
+from bench.measure._server_stats import ServerStats, merge_readings, oracle_state, server_stats
 from bench.measure._sockets import count_sockets
 from bench.measure._transport import ACTING_USER_HEADER, REPLAY_HEADER, InstrumentedTransport
 from bench.measure._usage import cpu_seconds, raise_open_file_limit, rss_bytes
@@ -46,6 +46,7 @@ __all__ = [
     "ServerStats",
     "count_sockets",
     "cpu_seconds",
+    "merge_readings",
     "new_histogram",
     "note_unauthorized",
     "oracle_state",

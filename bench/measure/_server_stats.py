@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ServerStats", "oracle_state", "server_stats"]
+__all__ = ["ServerStats", "merge_readings", "oracle_state", "server_stats"]
 
 STATS_TIMEOUT_S = 10.0
 # What the summary reads from ``/_bench/stats``: section -> integer fields.
@@ -87,3 +87,37 @@ def oracle_state(reset: ServerStats, reading: ServerStats) -> tuple[str, bool]:
     if reading.data.get("boot_id") != boot_before:
         return "restarted during the run: its counters cover only the part after that", True
     return state, expected
+
+
+# Counters that are a state now, not a sum over time: the last reading's value stands.
+_LAST_ONLY = frozenset({"open", "active", "boot_id", "config", "users_seen"})
+_MAX_ONLY = frozenset({"max_requests_per_connection"})
+MAX_MERGED_EXAMPLES = 10
+
+
+def merge_readings(readings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The counters of one target over several lives (a restart between each reading):
+    counts add up, examples are pooled (a few), and states are the last reading's."""
+    merged: dict[str, Any] = {}
+    for reading in readings:
+        merged = _merge(merged, reading)
+    return merged
+
+
+def _merge(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(before)
+    for key, value in after.items():
+        old = before.get(key)
+        if key in _LAST_ONLY or old is None:
+            merged[key] = value
+        elif key in _MAX_ONLY:
+            merged[key] = max(old, value)
+        elif isinstance(value, dict) and isinstance(old, dict):
+            merged[key] = _merge(old, value)
+        elif isinstance(value, list) and isinstance(old, list):
+            merged[key] = (old + value)[:MAX_MERGED_EXAMPLES]
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = round(old + value, 3) if isinstance(value, float) else old + value
+        else:
+            merged[key] = value
+    return merged
