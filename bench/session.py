@@ -160,7 +160,8 @@ class MeasuredSession:
             response = await request
             accepted = response.is_success
         except Exception as exc:  # a transport failure is no verdict either way
-            record.error = type(exc).__name__
+            if record.error is None:  # else the transport named it (truncated body: ...)
+                record.error = type(exc).__name__
             accepted = None
         finally:
             record.latency_s = time.perf_counter() - started

@@ -49,6 +49,18 @@ def test_every_call_answers_503_at_rate_one(failing: TargetProcess) -> None:
     assert faults_seen(failing)["errors_5xx"] == 2
 
 
+def test_a_connection_whose_requests_were_all_faulted_is_still_counted(
+    failing: TargetProcess,
+) -> None:
+    """The ledger counts the connection and requests of answers the faults gave."""
+    failing.reset()
+    with httpx.Client(base_url=failing.url, timeout=10) as client:
+        assert client.get(ME).status_code == 503
+        assert client.get(ME).status_code == 503
+    connections = failing.stats()["connections"]
+    assert (connections["accepted"], connections["requests"]) == (1, 2)
+
+
 def test_admin_routes_are_never_faulted(failing: TargetProcess) -> None:
     """The /_bench/ routes answer whatever the fault rates."""
     failing.reset()

@@ -228,6 +228,7 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         config.faults,
         backend.store.expire_all,
         seed=config.crosswire_seed,
+        note_request=lambda scope: backend.ledger.request(scope.get("client"), None),
     )
     return backend.injector
 

@@ -108,8 +108,12 @@ class FaultInjector:
         *,
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        note_request: Callable[[Scope], None] = lambda scope: None,
     ) -> None:
         self.app, self.faults, self.expire_all = app, faults, expire_all
+        # Told of each request answered here without reaching the app (the ledger must
+        # count the connection that carried it).
+        self.note_request = note_request
         self.rng = random.Random(seed)
         self.clock = clock
         self.counts: Counter[str] = Counter()
@@ -154,11 +158,13 @@ class FaultInjector:
             self._storms = asyncio.ensure_future(self._expiry_storms(every))  # loop
         if path == REFRESH_PATH and self._in_outage():
             self.counts["refresh_outage"] += 1
+            self.note_request(scope)
             await _answer(send, 503, b'{"detail": "refresh unavailable (fault)"}')
             return
         faults, draw = self.faults, self.rng.random()
         if draw < faults.error_rate:
             self.counts["errors_5xx"] += 1
+            self.note_request(scope)
             await _answer(send, 503, b'{"detail": "service unavailable (fault)"}')
             return
         draw -= faults.error_rate
@@ -170,6 +176,7 @@ class FaultInjector:
         draw -= faults.slow_rate
         if draw < faults.reset_rate:
             self.counts["resets"] += 1
+            self.note_request(scope)
             await send(
                 {
                     "type": "http.response.start",
