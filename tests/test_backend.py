@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import itertools
 import os
 import secrets
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.backend import TargetConfig, TargetProcess
+from bench.backend._store import SessionStore
+from bench.cli._tls import make_tls_files
 from tests._backend import raw_client
 
 _names = itertools.count()
@@ -233,3 +238,52 @@ def test_non_loopback_addresses_are_refused() -> None:
     """The backend only ever binds loopback."""
     with pytest.raises(ValueError, match="loopback"):
         TargetProcess(TargetConfig(host="10.1.2.3", port=0))
+
+
+def test_the_session_cookie_is_secure_under_tls(tmp_path: Path) -> None:
+    """Served over HTTPS (--tls), the session cookie is marked Secure."""
+    files = make_tls_files(tmp_path / "tls")
+    trust = ssl.create_default_context(cafile=str(files.ca))
+    config = TargetConfig(port=0, certfile=str(files.server_pem), keyfile=str(files.server_pem))
+    with (
+        TargetProcess(config, verify=trust) as target,
+        httpx.Client(base_url=target.url, verify=trust) as client,
+    ):
+        response = client.post("/api/v1/auth/register", json={"username": "ann", "password": "p"})
+    assert response.status_code == 201
+    assert "; secure" in response.headers["set-cookie"].lower()
+
+
+def test_the_session_cookie_is_not_secure_over_plain_http(target: TargetProcess) -> None:
+    """Over plain HTTP (loopback) the cookie is not marked Secure, or no browser sends it."""
+    with raw_client(target.url) as client:
+        response = client.post(
+            "/api/v1/auth/register", json={"username": new_name(), "password": "p"}
+        )
+    assert "secure" not in response.headers["set-cookie"].lower()
+
+
+def test_sessions_are_stored_under_a_digest_never_the_token() -> None:
+    """The store keeps no token: it finds sessions by the token's SHA-256 digest."""
+    store = SessionStore(60.0, 60.0, 1)
+    token = store.issue("ann")
+    assert store.find(token) is not None
+    assert all(len(key) == 32 and token.encode() not in key for key in store.sessions)
+    assert store.find(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+
+
+def test_passwords_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A password check goes through hmac.compare_digest, right or wrong."""
+    calls: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    store = SessionStore(60.0, 60.0, 1)
+    store.register("ann", "right")
+    assert store.authenticate("ann", "right") is not None
+    assert store.authenticate("ann", "wrong") is None
+    assert len(calls) == 2

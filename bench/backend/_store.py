@@ -3,6 +3,10 @@
 A session token is ``secrets.token_urlsafe(32)`` (256 bits). A session is *live* until
 ``expires_at``; after that it may still be refreshed inside the refresh window; a
 revoked or rotated-away token is dead for good.
+
+Secrets are never compared as they are: sessions are found by the SHA-256 digest of
+their token (the store holds no token, and how long a lookup takes says nothing about
+how much of a guess was right), and password hashes by ``hmac.compare_digest``.
 """
 
 from __future__ import annotations
@@ -28,11 +32,16 @@ class User:
 
 @dataclass(slots=True)
 class Session:
-    """One issued token's state (the token itself is only the dict key)."""
+    """One issued token's state (stored under the token's digest, never the token)."""
 
     username: str
     expires_at: float
     revoked: bool = False
+
+
+def _key(token: str) -> bytes:
+    """What a session is stored under: its token's digest, never the token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 def _hash(password: str, salt: bytes) -> bytes:
@@ -49,7 +58,7 @@ class SessionStore:
         self.projects_per_user = projects_per_user
         self.users: dict[str, User] = {}
         self.usernames: list[str] = []  # for picking "another user" quickly
-        self.sessions: dict[str, Session] = {}
+        self.sessions: dict[bytes, Session] = {}  # by _key(token)
         self.issued = self.refreshed = self.revoked = 0
 
     def register(self, username: str, password: str) -> User | None:
@@ -92,36 +101,36 @@ class SessionStore:
     def issue(self, username: str) -> str:
         """A new session token for ``username``."""
         token = secrets.token_urlsafe(32)
-        self.sessions[token] = Session(username, time.monotonic() + self.session_ttl_s)
+        self.sessions[_key(token)] = Session(username, time.monotonic() + self.session_ttl_s)
         self.issued += 1
         return token
 
     def find(self, token: str | None) -> Session | None:
         """The session behind ``token`` in any state, or None."""
-        return self.sessions.get(token) if token else None
+        return self.sessions.get(_key(token)) if token else None
 
     def live(self, token: str | None) -> Session | None:
         """The session if it is live (not expired, not revoked), else None."""
-        session = self.sessions.get(token) if token else None
+        session = self.find(token)
         if session is None or session.revoked or time.monotonic() >= session.expires_at:
             return None
         return session
 
     def rotate(self, token: str | None) -> str | None:
         """Replace a live or refreshable session by a new one; the old token dies at once."""
-        session = self.sessions.get(token) if token else None
+        session = self.find(token)
         if session is None or session.revoked:
             return None
         if time.monotonic() >= session.expires_at + self.refresh_window_s:
             return None
         assert token is not None
-        del self.sessions[token]
+        del self.sessions[_key(token)]
         self.refreshed += 1
         return self.issue(session.username)
 
     def revoke(self, token: str) -> None:
         """Kill a session for good (it stays known, so a replay is recognised and refused)."""
-        session = self.sessions.get(token)
+        session = self.find(token)
         if session is not None and not session.revoked:
             session.revoked = True
             self.revoked += 1
