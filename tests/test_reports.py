@@ -24,6 +24,7 @@ from bench.report import (
     evaluate,
     load_thresholds,
 )
+from bench.report._lifecycle import invariant_cell
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -144,6 +145,34 @@ def test_report_html_is_one_offline_file_with_the_charts(ci_run: Any) -> None:
     assert "Plotly" in page
     for title in CHART_TITLES:
         assert title in page
+
+
+def test_compare_md_and_report_html_show_the_session_lifecycle(ci_run: Any) -> None:
+    """Both reports list the lifecycle's invariants: held with its checks, or not checked."""
+    _, out = ci_run
+    compare_md = (out / "compare.md").read_text()
+    assert "## Session lifecycle" in compare_md
+    assert re.search(r"\| `new_client_empty_jar` \| held \([\d,]+ checks\) \| held", compare_md)
+    assert "| `single_flight_refresh` | not checked | not checked |" in compare_md
+    page = (out / "report.html").read_text()
+    assert "<h2>Session lifecycle</h2>" in page
+    assert "bounded_requests_per_task" in page
+
+
+@pytest.mark.parametrize(
+    ("counts", "shown"),
+    [
+        ({"checked": 1200, "broken": 0}, "held (1,200 checks)"),
+        ({"checked": 30, "broken": 4}, "BROKEN 4 of 30"),
+        ({"checked": 0, "broken": 0}, "not checked"),
+        (None, "not checked"),
+    ],
+)
+def test_an_invariant_reads_held_broken_or_not_checked(
+    counts: dict[str, int] | None, shown: str
+) -> None:
+    """An invariant with no checks is never shown as held."""
+    assert invariant_cell(counts) == shown
 
 
 def test_thresholds_file_rejects_unknown_keys(tmp_path: Path) -> None:

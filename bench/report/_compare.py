@@ -15,6 +15,7 @@ from typing import Any
 from bench.report import _format as fmt
 from bench.report._atomic import write_json_atomic, write_text_atomic
 from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison
+from bench.report._lifecycle import COUNT_COLUMNS, count_cells, invariant_cell, invariant_names
 from bench.report._pyperf import CAPACITY_BENCHMARK, write_repetitions_pyperf
 from bench.report._run_folder import load_summary
 
@@ -104,6 +105,11 @@ _DEFINITIONS = """\
 - **client CPU µs / request**: the load processes' CPU time in the window over the
   window's requests (capacity runs). **server CPU µs / request**: the reference
   backend's CPU time over its requests, whole run.
+- **Session lifecycle**: 401s the sessions got (sign-ins and replays aside), the
+  refreshes they sent and how many 401s each served (over 1: single flight served a
+  burst), retries, `on_unauthorized` calls, users that signed in again after losing
+  their session, clients recycled (`--churn`). Each invariant reads "held (n checks)",
+  "BROKEN b of n", or "not checked" when nothing in the runs exercised it.
 - **saturated**: runs in which the load generator, not the target, bounded the
   figures (a load process's core or the machine full, or event-loop lag a tenth of the
   median latency). Latencies of such runs are marked "(generator-bound)".
@@ -126,6 +132,30 @@ def _isolation_rows(comparison: dict[str, Any]) -> list[str]:
             f"{fmt.count(iso['shared_connections'])} | {fmt.count(iso['replay_accepted'])} | "
             f"{fmt.count(iso['foreign_sessions'])} | {fmt.count(iso['checked'])} |"
         )
+    return lines
+
+
+def _lifecycle_rows(comparison: dict[str, Any]) -> list[str]:
+    """The lifecycle's counts per strategy, then each invariant per strategy."""
+    strategies = comparison["strategies"]
+    lifecycles = [figures["lifecycle"] for figures in strategies.values()]
+    names = invariant_names(lifecycles)
+    headings = [heading for heading, _ in COUNT_COLUMNS]
+    lines = [
+        "| strategy | " + " | ".join(headings) + " |",
+        "|---" * (len(headings) + 1) + "|",
+    ]
+    for name, lifecycle in zip(strategies, lifecycles, strict=True):
+        lines.append(f"| {name} | " + " | ".join(count_cells(lifecycle)) + " |")
+    lines += [
+        "",
+        "| invariant | " + " | ".join(strategies) + " |",
+        "|---" * (len(strategies) + 1) + "|",
+    ]
+    for invariant in names:
+        cells = [invariant_cell(lc["invariants"].get(invariant)) for lc in lifecycles]
+        cells = [f"**{cell}**" if cell.startswith("BROKEN") else cell for cell in cells]
+        lines.append(f"| `{invariant}` | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -270,6 +300,10 @@ def write_compare(
         "## Isolation (every run)",
         "",
         *_isolation_rows(comparison),
+        "",
+        "## Session lifecycle (every run)",
+        "",
+        *_lifecycle_rows(comparison),
         "",
         f"## Capacity (closed loop, N = {n})",
         "",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.report._lifecycle import combined_lifecycle
 from bench.report._repetitions import RERUN_WIDENING, ratio_interval, rerun_interval
 from bench.report._run_folder import load_summary
 
@@ -148,6 +149,7 @@ def _strategy(runs: list[tuple[PhaseRun, dict[str, Any]]]) -> dict[str, Any]:
         "error_rate": round(failures / requests, 6) if requests else 0.0,
         "partial_runs": sum(1 for _, s in runs if s["partial"]),
         "isolation": _isolation(runs),
+        "lifecycle": combined_lifecycle([s.get("lifecycle") or {} for _, s in runs]),
     }
 
 

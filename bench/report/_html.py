@@ -3,7 +3,8 @@
 Plotly draws three charts (latency CDF per strategy, connections opened per second,
 throughput per second); its JavaScript is embedded once, so the file needs no network.
 Isolation results come first, in red when a strategy leaked, then the leak examples each
-run's ``summary.json`` keeps (user names and endpoints only, never tokens), then the charts.
+run's ``summary.json`` keeps (user names and endpoints only, never tokens), then the
+session lifecycle (its counts and invariants, a broken one in red), then the charts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from plotly.subplots import make_subplots
 from bench.measure import Recorder
 from bench.report import _format as fmt
 from bench.report._atomic import write_text_atomic
+from bench.report._lifecycle import COUNT_COLUMNS, count_cells, invariant_cell, invariant_names
 from bench.report._run_folder import load_run
 
 __all__ = ["CHART_TITLES", "write_report_html"]
@@ -117,6 +119,30 @@ def _evidence(runs: list[tuple[dict[str, Any], Recorder]], labels: list[str]) ->
     )
 
 
+def _lifecycle(runs: list[tuple[dict[str, Any], Recorder]], labels: list[str]) -> str:
+    """The "Session lifecycle" section: a row of counts and invariants per run."""
+    lifecycles = [summary.get("lifecycle") or {} for summary, _ in runs]
+    names = invariant_names(lifecycles)
+    head = "".join(
+        f"<th>{html.escape(h)}</th>"
+        for h in ["run", *(heading for heading, _ in COUNT_COLUMNS), *names]
+    )
+    rows = []
+    for label, lifecycle in zip(labels, lifecycles, strict=True):
+        cells = [_cell(label), *(_cell(value) for value in count_cells(lifecycle))]
+        for name in names:
+            shown = invariant_cell((lifecycle.get("invariants") or {}).get(name))
+            style = ' style="color:#b00020;font-weight:bold"' if shown.startswith("BROKEN") else ""
+            cells.append(f"<td{style}>{html.escape(shown)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        "<h2>Session lifecycle</h2><p>401s, refreshes (and the 401s each served), retries, "
+        "on_unauthorized calls, users signed in again and clients recycled; each invariant "
+        "held, broke, or was not checked (nothing exercised it).</p>"
+        f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    )
+
+
 def write_report_html(
     out_dir: Path,
     run_dirs: list[Path],
@@ -155,6 +181,7 @@ def write_report_html(
         + "".join(f"<p>{html.escape(sentence)}</p>" for sentence in headline or [])
         + _headline(runs, labels)
         + _evidence(runs, labels)
+        + _lifecycle(runs, labels)
         + charts
         + "</body></html>"
     )
