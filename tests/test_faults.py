@@ -179,3 +179,15 @@ def test_injected_503s_are_failures_named_by_their_status(tmp_path: Path) -> Non
     assert summary["failures_by_kind"]["server_error"] > 0
     assert sum(summary["failures_by_kind"].values()) == summary["failures"]
     assert result.returncode == 1
+
+
+def test_faults_can_be_replaced_while_the_target_runs() -> None:
+    """POST /_bench/faults sets new faults at once; a bad body is a 422 naming the problem."""
+    with target_with(Faults()) as target, httpx.Client(base_url=target.url, timeout=10) as client:
+        bad = client.post("/_bench/faults", json={"error_rate": 3})
+        assert bad.status_code == 422
+        assert "error_rate must be a number between 0 and 1" in bad.json()["detail"]
+        assert client.post("/_bench/faults", json={"error_rate": 1}).status_code == 200
+        assert client.get(ME).status_code == 503
+        assert client.post("/_bench/faults", json={}).status_code == 200
+        assert client.get(ME).status_code == 401  # no fault: just no session

@@ -43,9 +43,13 @@ class WebUI:
         data: dict[str, Any] = httpx.get(f"{self.url}/aegis/sessions", timeout=30).json()
         return data
 
-    def run_test(self, strategy: str, users: int = 4, seconds: float = 6.0) -> dict[str, Any]:
+    def run_test(
+        self, strategy: str, users: int = 4, seconds: float = 6.0, **fields: Any
+    ) -> dict[str, Any]:
         """Start a test from the form's fields, let it run, stop it; the view after stop."""
-        started = self.post("/swarm", user_count=users, spawn_rate=users, client_strategy=strategy)
+        started = self.post(
+            "/swarm", user_count=users, spawn_rate=users, client_strategy=strategy, **fields
+        )
         assert started["success"], started
         time.sleep(seconds)
         assert self.post("/stop")["success"]
@@ -146,3 +150,20 @@ def test_the_shared_control_shows_its_leaks_live(web_ui: WebUI) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and web_ui.sessions()["state"] != "stopped":
             time.sleep(0.5)
+
+
+def test_a_bad_fault_rate_in_the_form_refuses_the_swarm(web_ui: WebUI) -> None:
+    """A fault rate above 1 refuses the swarm and names the field."""
+    answer = web_ui.post("/swarm", user_count=2, spawn_rate=2, target_fault_5xx="2")
+    assert answer["success"] is False
+    assert "target_fault_5xx '2' must be between 0 and 1" in answer["message"]
+
+
+def test_faults_from_the_form_apply_to_their_test_only(web_ui: WebUI) -> None:
+    """A test asking for 503s gets them from the embedded target; the next test, none."""
+    faulty = web_ui.run_test("pooled", users=3, seconds=5, target_fault_5xx="0.2")
+    clean = web_ui.run_test("pooled", users=3, seconds=4, target_fault_5xx="0")
+    assert faulty["failures_by_kind"].get("server_error", 0) > 0
+    summary = json.loads((Path(faulty["run_folder"]) / "summary.json").read_text())
+    assert summary["server"]["faults"]["errors_5xx"] > 0
+    assert clean["failures_by_kind"] == {}

@@ -179,8 +179,16 @@ def _click(driver: WebDriver, locator: tuple[str, str]) -> None:
     ).until(attempt)
 
 
-def start_test(driver: WebDriver, web_ui: WebUI, *, users: int, strategy: str) -> None:
-    """Fill Locust's start form (a fresh page's, or New's after a test) and click Start."""
+def start_test(
+    driver: WebDriver,
+    web_ui: WebUI,
+    *,
+    users: int,
+    strategy: str,
+    fields: dict[str, str] | None = None,
+) -> None:
+    """Fill Locust's start form (a fresh page's, or New's after a test) and click Start;
+    ``fields`` are more custom parameters, by their name in the form (``targetFault5xx``)."""
     wait = _wait(driver)
     if not driver.current_url.startswith(web_ui.url) or not driver.find_elements(*_button("New")):
         driver.get(web_ui.url)
@@ -203,15 +211,27 @@ def start_test(driver: WebDriver, web_ui: WebUI, *, users: int, strategy: str) -
     }
     choice.select_by_value(strategy)
     assert choice.first_selected_option.get_attribute("value") == strategy
+    for name, value in (fields or {}).items():
+        field = wait.until(ec.visibility_of_element_located((By.NAME, name)))
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(value)
+        assert field.get_attribute("value") == value
     _click(driver, (By.XPATH, "//button[@type='submit']"))
     wait.until(ec.element_to_be_clickable(_button("Stop")))
 
 
 @contextlib.contextmanager
-def ui_test(driver: WebDriver, web_ui: WebUI, *, users: int, strategy: str) -> Iterator[None]:
+def ui_test(
+    driver: WebDriver,
+    web_ui: WebUI,
+    *,
+    users: int,
+    strategy: str,
+    fields: dict[str, str] | None = None,
+) -> Iterator[None]:
     """A test started from the form; stopped behind the UI's back if the block fails, so
     the next browser test finds the UI stopped."""
-    start_test(driver, web_ui, users=users, strategy=strategy)
+    start_test(driver, web_ui, users=users, strategy=strategy, fields=fields)
     try:
         yield
     except BaseException:
@@ -362,3 +382,16 @@ def test_the_strategy_chosen_in_the_form_applies_to_the_next_test(
     )
     assert first_folder != second_folder
     assert Path(second_folder).name.endswith("-per-call")
+
+
+@pytest.mark.timeout(150)
+def test_a_fault_typed_into_the_form_reaches_the_target(driver: WebDriver, web_ui: WebUI) -> None:
+    """A 503 rate typed into the start form's fault field is what the target injects."""
+    with ui_test(driver, web_ui, users=3, strategy="pooled", fields={"targetFault5xx": "0.2"}):
+        open_sessions_tab(driver)
+        wait_for_rows(driver, running("pooled", 3, min_requests=50))
+        view = stop_test(driver, web_ui)
+
+    summary = json.loads((Path(view["run_folder"]) / "summary.json").read_text())
+    assert summary["server"]["faults"]["errors_5xx"] > 0
+    assert summary["failures_by_kind"]["server_error"] > 0

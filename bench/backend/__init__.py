@@ -7,7 +7,7 @@ connection ledger (``_ledger``) and the identity oracle (``_oracle``) are read t
 
 from bench.backend._app import COOKIE, USER_HEADER, create_app
 from bench.backend._config import TargetConfig
-from bench.backend._faults import Faults, parse_outage
+from bench.backend._faults import Faults, faults_from_json, parse_outage
 from bench.backend._ledger import ConnectionLedger
 from bench.backend._server import TargetProcess, serve
 
@@ -19,6 +19,7 @@ __all__ = [
     "TargetConfig",
     "TargetProcess",
     "create_app",
+    "faults_from_json",
     "parse_outage",
     "serve",
 ]

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bench.backend._config import TargetConfig
-from bench.backend._faults import ASGIApp, FaultInjector
+from bench.backend._faults import ASGIApp, FaultInjector, faults_from_json
 from bench.backend._ledger import ConnectionLedger
 from bench.backend._oracle import IdentityOracle
 from bench.backend._store import Session, SessionStore
@@ -207,6 +207,17 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         count = backend.store.expire_user(username, beyond_window=beyond)
         return JSONResponse({"expired": count})
 
+    async def faults(request: Request) -> Response:
+        assert backend.injector is not None
+        try:
+            chosen = faults_from_json(
+                json.loads(await request.body() or b"{}"), backend.config.faults.slow_s
+            )
+        except ValueError as exc:
+            return _detail(422, str(exc))
+        backend.injector.reconfigure(chosen)
+        return JSONResponse({"faults": chosen.as_dict()})
+
     async def accounts(request: Request) -> Response:
         return JSONResponse({"accounts": backend.store.export_accounts()})
 
@@ -222,6 +233,7 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         Route("/_bench/reset", reset, methods=["POST"]),
         Route("/_bench/expire", expire, methods=["POST"]),
         Route("/_bench/accounts", accounts, methods=["GET"]),
+        Route("/_bench/faults", faults, methods=["POST"]),
     ]
     backend.injector = FaultInjector(
         Starlette(routes=routes),
@@ -255,6 +267,8 @@ def _stats(backend: _Backend) -> dict[str, Any]:
             "refresh_window_s": backend.config.refresh_window_s,
             "keep_alive_s": backend.config.keep_alive_s,
             "crosswire_rate": backend.config.crosswire_rate,
-            "faults": backend.config.faults.as_dict(),
+            "faults": (
+                backend.injector.faults if backend.injector else backend.config.faults
+            ).as_dict(),
         },
     }

@@ -17,6 +17,8 @@ and on a schedule:
   expire then cannot be recovered, and the client's ``on_unauthorized`` must run.
 
 Every fault it injects is counted, by kind, in ``/_bench/stats`` under ``faults``.
+``POST /_bench/faults`` replaces the faults (JSON, see :func:`faults_from_json`); the
+next ``/_bench/reset`` arms them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["REFRESH_PATH", "FaultInjector", "Faults", "InjectedReset", "parse_outage"]
+__all__ = [
+    "REFRESH_PATH",
+    "FaultInjector",
+    "Faults",
+    "InjectedReset",
+    "faults_from_json",
+    "parse_outage",
+]
 
 REFRESH_PATH = "/api/v1/auth/refresh"
 Scope = MutableMapping[str, Any]
@@ -81,6 +90,38 @@ class Faults:
         }
 
 
+def faults_from_json(data: Any, slow_s: float) -> Faults:
+    """Faults from ``/_bench/faults``'s JSON body; ValueError saying what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("send a JSON object of fault settings")
+    unknown = set(data) - {"error_rate", "slow_rate", "reset_rate", "expire_every_s",
+                           "refresh_outage", "slow_s"}  # fmt: skip
+    if unknown:
+        raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+    rates = {}
+    for name in ("error_rate", "slow_rate", "reset_rate"):
+        value = data.get(name, 0.0)
+        if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be a number between 0 and 1")
+        rates[name] = float(value)
+    if sum(rates.values()) > 1.0:
+        raise ValueError("error_rate, slow_rate and reset_rate share the calls: at most 1 in all")
+    every = data.get("expire_every_s")
+    if every is not None and (not isinstance(every, int | float) or not 0 < every < 1e9):
+        raise ValueError("expire_every_s must be a number of seconds above 0, or null")
+    outage = data.get("refresh_outage")
+    if outage is not None:
+        if not (isinstance(outage, list) and len(outage) == 2):
+            raise ValueError("refresh_outage must be [start, length] in seconds, or null")
+        outage = parse_outage(f"{outage[0]}+{outage[1]}")
+    slow = data.get("slow_s", slow_s)
+    if not isinstance(slow, int | float) or not 0 < slow < 3600:
+        raise ValueError("slow_s must be a number of seconds above 0")
+    return Faults(
+        **rates, slow_s=float(slow), expire_every_s=every, refresh_outage=outage, after_reset=True
+    )
+
+
 def parse_outage(text: str) -> tuple[float, float]:
     """``START+LENGTH`` in seconds (``30+10``); ValueError saying the form otherwise."""
     start, plus, length = text.partition("+")
@@ -120,6 +161,16 @@ class FaultInjector:
         self.started = clock()
         self.armed = not faults.after_reset
         self._storms: asyncio.Task[None] | None = None
+
+    def reconfigure(self, faults: Faults) -> None:
+        """Inject ``faults`` from now on (the web UI's start form sets them per test):
+        armed at once, counts zeroed, the outage's clock started now (a reset after it
+        starts it again)."""
+        self.faults = faults
+        if self._storms is not None:
+            self._storms.cancel()
+            self._storms = None
+        self.reset()
 
     def reset(self) -> None:
         """Zero the counts and arm the faults; the refresh outage's clock starts now."""

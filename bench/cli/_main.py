@@ -647,10 +647,27 @@ def _ui(args: argparse.Namespace) -> int:
     settings.validate()
     check_port_free(WEB_HOST, args.web_port)
     with _target(args, out) as target:
-        code = serve_ui(dataclasses.replace(settings, env=target.env), target.url, args.web_port)
+        code = serve_ui(
+            dataclasses.replace(settings, env=target.env),
+            target.url,
+            args.web_port,
+            _fault_form_defaults(args),
+        )
     if STOP.requested:
         return STOP.exit_code
     return code
+
+
+def _fault_form_defaults(args: argparse.Namespace) -> list[str]:
+    """The fault options as the web UI's start form fields (set per test from there)."""
+    outage = args.refresh_outage
+    return [
+        "--target-fault-5xx", f"{args.fault_5xx:g}",
+        "--target-fault-slow", f"{args.fault_slow:g}",
+        "--target-fault-reset", f"{args.fault_reset:g}",
+        "--target-expire-every", f"{args.expire_every or 0:g}",
+        "--target-refresh-outage", f"{outage[0]:g}+{outage[1]:g}" if outage else "",
+    ]  # fmt: skip
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ __all__ = ["WEB_HOST", "serve_ui"]
 WEB_HOST = "127.0.0.1"  # the web UI starts tests: it never listens beyond loopback
 
 
-def _command(settings: RunSettings, host: str, web_port: int) -> list[str]:
+def _command(
+    settings: RunSettings, host: str, web_port: int, form_defaults: list[str]
+) -> list[str]:
     return [
         sys.executable, "-m", "locust",
         "-f", str(settings.scenario),
@@ -40,15 +42,22 @@ def _command(settings: RunSettings, host: str, web_port: int) -> list[str]:
         "--stop-timeout", str(STOP_TIMEOUT_S),
         "--logfile", str(settings.out / "locust.log"),
         *tool_options(settings),
+        *form_defaults,
     ]  # fmt: skip
 
 
-def serve_ui(settings: RunSettings, host: str, web_port: int) -> int:
-    """Run Locust's web UI until a stop signal or until Locust ends; its exit code."""
+def serve_ui(
+    settings: RunSettings, host: str, web_port: int, form_defaults: list[str] | None = None
+) -> int:
+    """Run Locust's web UI until a stop signal or until Locust ends; its exit code.
+
+    ``form_defaults`` are more Locust options, shown as the start form's defaults (the
+    target faults).
+    """
     settings.out.mkdir(parents=True, exist_ok=True)
     with (settings.out / "locust-stdout.txt").open("wb") as stdout:
         child = subprocess.Popen(
-            _command(settings, host, web_port),
+            _command(settings, host, web_port, form_defaults or []),
             stdout=stdout,
             stderr=subprocess.STDOUT,
             env={**os.environ, **dict(settings.env)},

@@ -91,6 +91,17 @@ class TestFolders:
 
 
 FOLDERS = TestFolders()
+# The lifecycle figures the live view shows (summary.json's names).
+LIVE_LIFECYCLE = (
+    "unauthorized",
+    "refreshes",
+    "refresh_failures",
+    "on_unauthorized",
+    "signed_in_again",
+    "recycled_clients",
+    "invariants_broken",
+    "not_checked",
+)
 # How long a view of a stopped test waits for its run folder (written in about 1 s).
 FOLDER_WAIT_S = 10.0
 
@@ -143,7 +154,9 @@ def live_view(environment: Any, folders: TestFolders) -> dict[str, Any]:
             "clients_built": total("clients_built"),
             "clients_released": total("clients_released"),
             "users_without_session": total("users_without_session"),
+            **{key: summary["lifecycle"][key] for key in LIVE_LIFECYCLE},
         },
+        "failures_by_kind": summary["failures_by_kind"],
         "generator": {
             "saturated": summary["generator"]["saturated"],
             "reasons": summary["generator"].get("reasons", []),

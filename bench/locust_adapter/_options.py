@@ -75,6 +75,38 @@ def add_arguments(parser: Any) -> None:
         "after an expiry, one refresh must serve its 401s), 0 to 1",
     )
     group.add_argument(
+        "--target-fault-5xx",
+        type=float,
+        default=0.0,
+        help="Reference backend only: answer this share of calls 503, 0 to 1",
+    )
+    group.add_argument(
+        "--target-fault-slow",
+        type=float,
+        default=0.0,
+        help="Reference backend only: answer this share of calls after the client's "
+        "timeout (+1 s), 0 to 1",
+    )
+    group.add_argument(
+        "--target-fault-reset",
+        type=float,
+        default=0.0,
+        help="Reference backend only: break this share of answers mid-body, 0 to 1",
+    )
+    group.add_argument(
+        "--target-expire-every",
+        type=float,
+        default=0.0,
+        help="Reference backend only: expire every live session at once every this many "
+        "seconds (0: never)",
+    )
+    group.add_argument(
+        "--target-refresh-outage",
+        default="",
+        help="Reference backend only: the refresh route answers 503 from START s into the "
+        "test for LENGTH s, as START+LENGTH (empty: none)",
+    )
+    group.add_argument(
         "--aegis-out",
         default="",
         help="Run folder (summary.json, report.html, pyperf file), written by the master "

@@ -39,6 +39,7 @@ from bench.locust_adapter._settings import (
     settings_from,
     settings_of,
 )
+from bench.locust_adapter._target_faults import apply_target_faults
 from bench.locust_adapter._unpatch import restore_thread_primitives
 from bench.locust_adapter._webui import install as install_web_ui
 from bench.measure import raise_open_file_limit
@@ -167,7 +168,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     The web UI's start form has written its fields into Locust's options by now (a
     worker gets them with its master's spawn message); a master or a single process
     with ``--aegis-out`` also picks the test's run folder and zeroes the target's
-    counters.
+    counters. It sets the faults the options ask of the reference backend first.
     """
     previous = _runtime.current()
     try:
@@ -180,6 +181,10 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             previous.bridge.run(previous.strategy.shutdown)
     runtime = _new_runtime(environment, previous.role, settings, previous)
     _runtime.install(runtime)
+    if runtime.role != "worker" and not getattr(
+        environment.parsed_options, "aegis_parts_only", False
+    ):
+        apply_target_faults(environment.host or "", settings.target_faults)
     if runtime.role != "worker":
         runtime.out_dir = FOLDERS.start_test(environment, runtime.strategy.name)
         if runtime.role == "master":

@@ -18,7 +18,14 @@ from bench.profile import AEGIS, Profile, load_profile
 from bench.strategies import ClientStrategy, create_strategy
 from bench.think_time import ThinkTime
 
-__all__ = ["AdapterSettings", "SettingsError", "check_form", "settings_from", "settings_of"]
+__all__ = [
+    "AdapterSettings",
+    "SettingsError",
+    "asks_for_faults",
+    "check_form",
+    "settings_from",
+    "settings_of",
+]
 
 COUNTING_MODES = ("stream", "trace")
 
@@ -41,6 +48,35 @@ class AdapterSettings:
     warmup_s: float
     churn: float = 0.0
     bursts: float = 0.0
+    # What the reference backend is to inject during the test (``POST /_bench/faults``'s
+    # body), or None when the options ask for no fault.
+    target_faults: dict[str, Any] | None = None
+
+
+# The fault options (the web UI's form fields) and the /_bench/faults keys they set.
+FAULT_RATES = {
+    "target_fault_5xx": "error_rate",
+    "target_fault_slow": "slow_rate",
+    "target_fault_reset": "reset_rate",
+}
+
+
+def _target_faults(options: Any, timeout_s: float) -> dict[str, Any] | None:
+    """The faults the options ask of the target, checked as the backend checks them."""
+    body: dict[str, Any] = {key: _share(options, name) for name, key in FAULT_RATES.items()}
+    every = _number(options, "target_expire_every", "target_expire_every", 0.0, positive=False)
+    outage_text = str(getattr(options, "target_refresh_outage", "") or "").strip()
+    if not any(body.values()) and not every and not outage_text:
+        return None
+    from bench.backend import faults_from_json, parse_outage  # only when faults are asked
+
+    try:
+        outage = list(parse_outage(outage_text)) if outage_text else None
+        body.update(expire_every_s=every or None, refresh_outage=outage, slow_s=timeout_s + 1.0)
+        faults_from_json(body, timeout_s + 1.0)
+    except ValueError as exc:
+        raise SettingsError(f"target faults: {exc}") from None
+    return body
 
 
 def _number(options: Any, name: str, flag: str, default: float, *, positive: bool) -> float:
@@ -68,17 +104,19 @@ def settings_from(options: Any) -> AdapterSettings:
     if count_with not in COUNTING_MODES:
         raise SettingsError(f"count_connections {count_with!r}: choose stream or trace")
     rate = _number(options, "aegis_rate", "aegis_rate", 0.0, positive=False)
+    timeout_s = _number(options, "client_timeout", "client_timeout", 10.0, positive=True)
     return AdapterSettings(
         strategy=strategy,
         think_time=think_time,
         profile=profile,
         keepalive_s=_number(options, "client_keepalive", "client_keepalive", 4.0, positive=True),
         count_with=count_with,
-        timeout_s=_number(options, "client_timeout", "client_timeout", 10.0, positive=True),
+        timeout_s=timeout_s,
         rate_rps=rate or None,
         warmup_s=_number(options, "aegis_warmup", "aegis_warmup", 2.0, positive=False),
         churn=_share(options, "aegis_churn"),
         bursts=_share(options, "aegis_bursts"),
+        target_faults=_target_faults(options, timeout_s),
     )
 
 
@@ -117,6 +155,14 @@ class _Merged:
         for key, value in form.items():
             if key in self.__dict__ and not isinstance(self.__dict__[key], bool):
                 self.__dict__[key] = value
+
+
+def asks_for_faults(options: Any, form: Mapping[str, str]) -> bool:
+    """True when the start form (over the options) asks the target for faults."""
+    try:
+        return settings_from(_Merged(options, form)).target_faults is not None
+    except SettingsError:
+        return False
 
 
 def check_form(options: Any, form: Mapping[str, str]) -> str | None:

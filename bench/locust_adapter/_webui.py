@@ -4,8 +4,9 @@ Built on Locust's own extension points (``examples/extend_web_ui.py``): the tab 
 table are template arguments; its rows ride on the UI's own poll of
 ``/stats/requests`` (every 2 s while a test runs) as ``extended_stats``; the same
 figures are served as JSON at ``/aegis/sessions`` and as CSV at ``/aegis/sessions/csv``.
-A ``before_request`` hook checks the tool's fields of a ``POST /swarm`` and refuses
-the swarm with ``{"success": false, "message": ...}``, which the UI shows.
+A ``before_request`` hook checks the tool's fields of a ``POST /swarm`` (target faults
+included: they need the reference backend) and refuses the swarm with
+``{"success": false, "message": ...}``, which the UI shows.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 
 from flask import Response, jsonify, make_response, request
 
-from bench.locust_adapter._settings import check_form
+from bench.locust_adapter._settings import asks_for_faults, check_form
+from bench.locust_adapter._target_faults import why_target_cannot_inject
 
 __all__ = ["SESSIONS_PATH", "TAB_KEY", "install", "table_rows"]
 
@@ -33,6 +35,12 @@ Snapshot = Callable[[], dict[str, Any]]
 def _leak_value(count: Any) -> Any:
     """A leak count, made to stand out when it is not zero."""
     return f"LEAK {count:,}" if isinstance(count, int) and count > 0 else count
+
+
+def _with_failed(count: Any, failed: Any) -> Any:
+    return (
+        f"{count:,} ({failed:,})" if isinstance(count, int) and isinstance(failed, int) else count
+    )
 
 
 def table_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,6 +71,13 @@ def table_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
         ("clients released", life.get("clients_released")),
         ("users signing in", life.get("users_signing_in")),
         ("users without session", life.get("users_without_session")),
+        ("401s", life.get("unauthorized")),
+        ("refreshes (failed)", _with_failed(life.get("refreshes"), life.get("refresh_failures"))),
+        ("on_unauthorized", life.get("on_unauthorized")),
+        ("signed in again", life.get("signed_in_again")),
+        ("recycled clients", life.get("recycled_clients")),
+        ("lifecycle invariants broken", _leak_value(life.get("invariants_broken"))),
+        ("invariants not checked", ", ".join(life.get("not_checked") or [])),
         ("generator saturated", "yes" if generator.get("saturated") else "no"),
         ("run folder", view.get("run_folder") or ""),
     ]
@@ -96,6 +111,8 @@ def install(environment: Any, snapshot: Snapshot) -> None:
         if request.endpoint != "locust.swarm":
             return None
         problem = check_form(environment.parsed_options, request.form)
+        if problem is None and asks_for_faults(environment.parsed_options, request.form):
+            problem = why_target_cannot_inject(request.form.get("host") or environment.host)
         if problem is None:
             return None
         # HTTP 200: Locust's UI shows a refusal's message only from a 2xx answer.

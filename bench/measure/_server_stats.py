@@ -46,13 +46,14 @@ def _problem(data: Any) -> str | None:
     return None
 
 
-def server_stats(host: str, path: str, method: str = "GET") -> ServerStats:
-    """Call one admin route of the target; the parsed answer and how the call went."""
+def server_stats(host: str, path: str, method: str = "GET", json: Any = None) -> ServerStats:
+    """Call one admin route of the target (with a ``json`` body, if given); the parsed
+    answer and how the call went."""
     try:
         with httpx.Client(
             base_url=host, timeout=STATS_TIMEOUT_S, trust_env=False, verify=False
         ) as client:
-            response = client.request(method, path)
+            response = client.request(method, path, json=json)
     except httpx.HTTPError as exc:
         return ServerStats(None, f"no answer: {type(exc).__name__}")
     if response.status_code in (404, 405):
