@@ -14,6 +14,11 @@ def _yes_no(flag: object) -> str:
     return "yes" if flag else "no"
 
 
+def _lifecycle(key: str) -> Callable[[dict[str, Any]], str]:
+    """A count of the summary's lifecycle section (``n/a`` for a summary without one)."""
+    return lambda s: fmt.count((s.get("lifecycle") or {}).get(key))
+
+
 def print_table(summaries: list[dict[str, Any]]) -> None:
     """The short result table: one column per run, every figure printed by ``_format``."""
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
@@ -30,8 +35,13 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         ("duration s", lambda s: fmt.seconds(s["duration_s"])),
         ("requests", lambda s: fmt.count(s["requests"])),
         ("failures", lambda s: fmt.count(s["failures"])),
-        ("401s", lambda s: fmt.count((s.get("lifecycle") or {}).get("unauthorized"))),
-        ("refreshes", lambda s: fmt.count((s.get("lifecycle") or {}).get("refreshes"))),
+        ("401s", _lifecycle("unauthorized")),
+        ("refreshes", _lifecycle("refreshes")),
+        ("refresh failures", _lifecycle("refresh_failures")),
+        ("on_unauthorized", _lifecycle("on_unauthorized")),
+        ("signed in again", _lifecycle("signed_in_again")),
+        ("recycled clients", _lifecycle("recycled_clients")),
+        ("invariants broken", _lifecycle("invariants_broken")),
         ("throughput rps", lambda s: fmt.rate(s["throughput_rps"])),
         ("p50 ms", _latency("latency_ms", "p50")),
         ("p90 ms", _latency("latency_ms", "p90")),
