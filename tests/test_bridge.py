@@ -116,3 +116,25 @@ def test_killed_greenlet_cancels_its_task() -> None:
         """
     )
     assert out == "True 1"
+
+
+def test_a_hand_over_that_must_finish_outlives_the_kill_of_its_greenlet() -> None:
+    """finish_if_killed: the coroutine runs to its end, even if the kill came before it began."""
+    out = run_patched(
+        """
+        finished = []
+        async def release(name):
+            await asyncio.sleep(0.2)
+            finished.append(name)
+        started = gevent.spawn(bridge.run, lambda: release("started"), finish_if_killed=True)
+        gevent.sleep(0.05)  # its coroutine is running: the kill comes mid-way
+        started.kill(block=True, timeout=5)
+        # Killed as soon as it has handed over (the loop may not have taken it yet).
+        early = gevent.spawn(bridge.run, lambda: release("early"), finish_if_killed=True)
+        gevent.sleep(0)
+        early.kill(block=True, timeout=5)
+        gevent.sleep(0.5)
+        print(sorted(finished))
+        """
+    )
+    assert out == "['early', 'started']"

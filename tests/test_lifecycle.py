@@ -117,6 +117,7 @@ def test_churn_recycles_clients_and_checks_each_new_jar(tmp_path: Path) -> None:
     assert invariant["checked"] >= lifecycle["recycled_clients"]
     assert invariant["broken"] == 0
     assert summary["failures"] == 0
+    assert summary["clients_left_open"] == 0  # a stop mid-recycle still releases
     assert result.returncode == 0, result.stderr
 
 

@@ -13,7 +13,9 @@ CPU per hop; the benchmark is ``bench/perf/bench_bridge.py``.
 
 If a waiting greenlet is killed (Locust stopping a user), its hand-over is marked
 abandoned, its task cancelled, and the greenlet waits (bounded) until the task has ended
-before the kill proceeds; the task's result is then dropped quietly.
+before the kill proceeds; the task's result is then dropped quietly. A hand-over made
+with ``finish_if_killed`` (a client's release) is not cancelled: it runs to its end,
+started even if the kill came before the loop had begun it.
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ _start_native_thread = gevent.monkey.get_original("_thread", "start_new_thread")
 class _Handover:
     """One coroutine handed from a greenlet to the loop, and the greenlet waiting on it."""
 
-    __slots__ = ("abandoned", "settled", "task", "waiter")
+    __slots__ = ("abandoned", "finish_if_killed", "settled", "task", "waiter")
 
-    def __init__(self) -> None:
+    def __init__(self, finish_if_killed: bool = False) -> None:
         self.waiter: Any = Waiter()
         self.task: asyncio.Task[Any] | None = None
         self.abandoned = False
+        self.finish_if_killed = finish_if_killed
         # Set when the waiting greenlet is killed: switched once the task has really ended.
         self.settled: Any = None
 
@@ -98,14 +101,18 @@ class LoopBridge:
 
         self.loop.call_soon_threadsafe(begin)
 
-    def run(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    def run(
+        self, factory: Callable[[], Coroutine[Any, Any, T]], *, finish_if_killed: bool = False
+    ) -> T:
         """Run ``factory()`` as a task on the loop; block this greenlet (only) until it ends.
 
         Returns the coroutine's result or raises its exception in the calling greenlet.
+        With ``finish_if_killed`` a kill of the greenlet does not cancel the task: the
+        greenlet waits (bounded) for it to end, then dies.
         """
         if self._closed:
             raise RuntimeError("the loop bridge is closed")
-        handover = _Handover()
+        handover = _Handover(finish_if_killed)
         self._inbox.append((handover, factory))
         if not self._accept_scheduled:  # one loop wake-up for a whole batch of hand-overs
             self._accept_scheduled = True
@@ -125,7 +132,8 @@ class LoopBridge:
         """
         handover.abandoned = True
         handover.settled = Waiter()
-        self.loop.call_soon_threadsafe(self._cancel, handover)
+        if not handover.finish_if_killed:
+            self.loop.call_soon_threadsafe(self._cancel, handover)
         with gevent.Timeout(SETTLE_TIMEOUT_S, False):
             handover.settled.get()
 
@@ -144,7 +152,7 @@ class LoopBridge:
         inbox, create_task = self._inbox, self.loop.create_task
         while inbox:
             handover, factory = inbox.popleft()
-            if handover.abandoned:  # never started: it is settled already
+            if handover.abandoned and not handover.finish_if_killed:  # never started
                 self._finish(handover, (False, None))
             else:
                 handover.task = create_task(self._drive(handover, factory))

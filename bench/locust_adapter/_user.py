@@ -19,7 +19,7 @@ from locust.user.task import (
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
 from bench.measure import ACTING_USER, BOUNDED_REQUESTS, NEW_CLIENT_EMPTY_JAR, CallRecord
-from bench.session import MeasuredSession
+from bench.session import REPLAY, MeasuredSession
 from bench.steps import browse_burst, end_session, sign_in, start_session
 from bench.strategies import ClientStrategy
 
@@ -95,6 +95,9 @@ class AegisUser(User):
         # until the user has a session; each user owns an equal share of the rate.
         self._next_start: float | None = None
         self._last_step_calls = 0  # calls the last step made (the open model's slots)
+        # A client built on the loop and not yet given a session: a user stopped in
+        # between (killed while it waited for the build) still hands it back on stop.
+        self._unclaimed: Any = None
 
     def wait_time(self) -> float:
         """Think time between tasks (``--think-time``); in the open model, until the next is due."""
@@ -124,7 +127,7 @@ class AegisUser(User):
         strategy, context = self._strategy(), runtime.context_for(self.host or "")
 
         async def build() -> tuple[Any, int | None]:
-            client = strategy.new_client(context)
+            client = self._unclaimed = strategy.new_client(context)
             runtime.clients_built += 1  # here: counted even if this user is killed now
             jar = getattr(client, "cookie_jar", None)
             return client, None if jar is None else len(jar)
@@ -203,6 +206,7 @@ class AegisUser(User):
         self.session = MeasuredSession(
             client, self.username, self.password, self._pending.append, runtime.profile
         )
+        self._unclaimed = None  # the session holds it now
         self._sign_in_until_it_works(first)
         interval = self._request_interval_s()
         if interval is not None:  # a random phase, so users' schedules do not line up
@@ -251,9 +255,12 @@ class AegisUser(User):
 
     def on_stop(self) -> None:
         session, self.session = self.session, None
+        strategy = self._strategy()
+        if self._unclaimed is not None:  # built, but the user stopped before using it
+            self._release_client(strategy, self._unclaimed)
+            self._unclaimed = None
         if session is None:
             return
-        strategy = self._strategy()
         try:
             self._run_on(session, end_session)
         finally:
@@ -261,13 +268,23 @@ class AegisUser(User):
 
     def _release(self, strategy: ClientStrategy, session: MeasuredSession) -> None:
         """Hand the session's client back to its strategy (which closes it), on the loop."""
+        self._release_client(strategy, session.client)
+
+    def _release_client(self, strategy: ClientStrategy, client: Any) -> None:
+        """Release ``client`` on the loop; a kill of this greenlet does not cut it short.
+
+        Locust's stop kills a user it found waiting at the user's next switch, which may
+        fall in a later task (after a zero think time, say): the bridge would cancel the
+        task the user waits for. A release cut short leaves the client open (seen as
+        ``clients_left_open`` after runs with ``--churn``), so it runs to its end.
+        """
         runtime = self._runtime
 
         async def release() -> None:
-            await strategy.release(session.client)
-            runtime.clients_released += 1  # on the loop: counted even if killed meanwhile
+            await strategy.release(client)
+            runtime.clients_released += 1
 
-        self._bridge().run(release)
+        self._bridge().run(release, finish_if_killed=True)
 
     def run_step(self, step: Callable[[MeasuredSession], Awaitable[T]]) -> T:
         """Run ``await step(session)`` on the loop, then report every call it made."""
@@ -333,11 +350,12 @@ class AegisUser(User):
         judged = [call for call in calls if call.verdicts is not None]
         if not judged:  # the common case: nothing happened to the session
             return
-        credential = runtime.profile.credential_routes  # a 401 there: wrong credentials
+        # A 401 on a credential route is wrong credentials; on a replay, its refusal.
+        credential = runtime.profile.credential_routes
         unauthorized = refreshes = 0
         for call in judged:
             assert call.verdicts is not None
-            if call.endpoint not in credential:
+            if call.endpoint not in credential and call.method != REPLAY:
                 unauthorized += call.verdicts.count("unauthorized")
                 refreshes += call.verdicts.count("refresh")
         if refreshes:
