@@ -70,6 +70,7 @@ class MeasuredSession:
     # A process holds one per simulated user: no per-instance dict.
     __slots__ = (
         "_after_sign_out",
+        "_in_flight",
         "_owner_fields",
         "_protected",
         "_signed_in",
@@ -79,6 +80,7 @@ class MeasuredSession:
         "connections_opened",
         "last_failure",
         "password",
+        "peak_in_flight",
         "profile",
         "username",
     )
@@ -99,6 +101,10 @@ class MeasuredSession:
         # on_unauthorized ran for the session now held (cleared by a new session).
         self._told_unauthorized = False
         self._after_sign_out = False
+        # Calls of this session in progress now, and the most at once since the driver
+        # last set ``peak_in_flight`` to 0 (a burst: concurrent calls of one session).
+        self._in_flight = 0
+        self.peak_in_flight = 0
         self.connections_opened = 0
         # Why the most recent failed call failed (a status or exception class, no secret).
         self.last_failure: str | None = None
@@ -252,12 +258,16 @@ class MeasuredSession:
     ) -> JSONResult | None:
         record = CallRecord(method, endpoint, capture_cookies=capture_cookies)
         token = CURRENT_CALL.set(record)
+        self._in_flight += 1
+        if self._in_flight > self.peak_in_flight:
+            self.peak_in_flight = self._in_flight
         started = time.perf_counter()
         try:
             result = await call
         finally:
             record.latency_s = time.perf_counter() - started
             CURRENT_CALL.reset(token)
+            self._in_flight -= 1
         record.ok = result is not None
         if result is None:
             # Labelled now, while the response is still at hand (it is dropped below).

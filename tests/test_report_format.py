@@ -166,7 +166,7 @@ def terminal_row(outputs: Outputs, label: str) -> list[str]:
 
 def evidence(page: str) -> str:
     """The Isolation evidence section of report.html (empty when there is none)."""
-    match = re.search(r"<h2>Isolation evidence</h2>.*?(?=<div)", page, re.DOTALL)
+    match = re.search(r"<h2>Isolation evidence</h2>.*?(?=<h2>|<div)", page, re.DOTALL)
     return match.group(0) if match else ""
 
 

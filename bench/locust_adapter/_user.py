@@ -18,7 +18,13 @@ from locust.user.task import (
 
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
-from bench.measure import ACTING_USER, BOUNDED_REQUESTS, NEW_CLIENT_EMPTY_JAR, CallRecord
+from bench.measure import (
+    ACTING_USER,
+    BOUNDED_REQUESTS,
+    NEW_CLIENT_EMPTY_JAR,
+    SINGLE_FLIGHT,
+    CallRecord,
+)
 from bench.session import REPLAY, MeasuredSession
 from bench.steps import browse_burst, end_session, sign_in, start_session
 from bench.strategies import ClientStrategy
@@ -328,14 +334,17 @@ class AegisUser(User):
             ACTING_USER.set(username)  # this task's context only
             return await step(session)
 
+        session.peak_in_flight = 0
         try:
             return self._bridge().run(hand_over)
         finally:
-            self._report(start_delay)
+            self._report(start_delay, session.peak_in_flight)
 
-    def _check_step(self, calls: list[CallRecord]) -> None:
-        """The invariant of one hand-over (no request loop), and how many 401s each of
-        its refreshes served (more than one: a burst served by a single flight)."""
+    def _check_step(self, calls: list[CallRecord], concurrency: int) -> None:
+        """The invariants of one hand-over: no request loop; and, when its calls ran
+        ``concurrency`` > 1 at once and refreshed, one refresh at a time (single flight:
+        checked only where a burst could break it). How many 401s each refresh served
+        (more than one: a burst served by a single flight)."""
         runtime = self._runtime
         exchanges = max(call.http_requests for call in calls)
         runtime.check_invariant(
@@ -352,14 +361,27 @@ class AegisUser(User):
             return
         # A 401 on a credential route is wrong credentials; on a replay, its refusal.
         credential = runtime.profile.credential_routes
-        unauthorized = refreshes = 0
+        unauthorized = refreshes = overlapping = 0
         for call in judged:
             assert call.verdicts is not None
             if call.endpoint not in credential and call.method != REPLAY:
                 unauthorized += call.verdicts.count("unauthorized")
                 refreshes += call.verdicts.count("refresh")
-        if refreshes:
-            runtime.refresh_served[max(1, round(unauthorized / refreshes))] += refreshes
+                overlapping += call.verdicts.count("refresh_concurrent")
+        if not refreshes:
+            return
+        runtime.refresh_served[max(1, round(unauthorized / refreshes))] += refreshes
+        if concurrency > 1:
+            runtime.check_invariant(
+                SINGLE_FLIGHT,
+                overlapping == 0,
+                lambda: {
+                    "user": self.username,
+                    "unauthorized": str(unauthorized),
+                    "refreshes": str(refreshes),
+                    "refreshes_overlapping": str(overlapping),
+                },
+            )
 
     def _bridge(self) -> LoopBridge:
         bridge = self._runtime.bridge
@@ -367,7 +389,7 @@ class AegisUser(User):
             raise RuntimeError("this Locust process runs no users (it has no loop bridge)")
         return bridge
 
-    def _report(self, start_delay: float | None = None) -> None:
+    def _report(self, start_delay: float | None = None, concurrency: int = 1) -> None:
         """Fire ``events.request`` for the step's finished calls, on the greenlet side.
 
         With ``start_delay`` (an open-model step) its first call carries that delay and
@@ -377,7 +399,7 @@ class AegisUser(User):
         self._last_step_calls = len(pending)
         if not pending:
             return
-        self._check_step(pending)
+        self._check_step(pending, concurrency)
         if start_delay is not None:
             for index, call in enumerate(pending):
                 call.start_delay_s = start_delay if index == 0 else 0.0

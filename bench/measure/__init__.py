@@ -11,6 +11,7 @@ from bench.measure._lifecycle import (
     INVARIANTS,
     NEW_CLIENT_EMPTY_JAR,
     NO_COOKIE_AFTER_SIGN_OUT_SERVER,
+    SINGLE_FLIGHT,
     note_unauthorized,
 )
 from bench.measure._recorder import (
@@ -39,6 +40,7 @@ __all__ = [
     "NEW_CLIENT_EMPTY_JAR",
     "NO_COOKIE_AFTER_SIGN_OUT_SERVER",
     "REPLAY_HEADER",
+    "SINGLE_FLIGHT",
     "CallRecord",
     "EndpointStats",
     "InstrumentedTransport",
