@@ -82,6 +82,21 @@ def test_a_slow_answer_outlasts_the_clients_timeout() -> None:
         assert faults_seen(target)["slow"] == 2
 
 
+def test_a_slow_answers_request_is_served_on_arrival() -> None:
+    """A slow answer's request is served at once: a sign-out whose answer the client
+    gave up waiting for has still revoked the session."""
+    with target_with(Faults()) as target:
+        client = signed_in(target, "slow-sign-out")
+        try:
+            with httpx.Client(base_url=target.url, timeout=10) as admin:
+                admin.post("/_bench/faults", json={"slow_rate": 1.0, "slow_s": 1.5})
+            with pytest.raises(httpx.ReadTimeout):
+                client.post("/api/v1/auth/logout", timeout=0.5)
+        finally:
+            client.close()
+        assert target.stats()["sessions"]["revoked"] == 1  # before the answer could go
+
+
 def test_a_reset_breaks_the_answer_mid_body() -> None:
     """--fault-reset sends part of an answer and drops the connection."""
     with target_with(Faults(reset_rate=1.0)) as target:

@@ -4,7 +4,8 @@ An ASGI layer in front of the application routes (``/api/...``; the ``/_bench/``
 routes are never touched) that, per request and at the configured rates:
 
 - answers ``503`` (``error_rate``);
-- answers only after ``slow_s`` seconds, longer than a client's timeout (``slow_rate``);
+- serves the request at once but answers only after ``slow_s`` seconds, longer than a
+  client's timeout (``slow_rate``);
 - starts its answer, then breaks the connection mid-body (``reset_rate``): the client
   sees a truncated response, as from a proxy or a worker that died;
 
@@ -221,8 +222,7 @@ class FaultInjector:
         draw -= faults.error_rate
         if draw < faults.slow_rate:
             self.counts["slow"] += 1
-            await asyncio.sleep(faults.slow_s)
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _delayed(send, faults.slow_s))
             return
         draw -= faults.slow_rate
         if draw < faults.reset_rate:
@@ -241,6 +241,23 @@ class FaultInjector:
             await send({"type": "http.response.body", "body": b'{"det', "more_body": True})
             raise InjectedReset("fault: the connection is reset mid-response (--fault-reset)")
         await self.app(scope, receive, send)
+
+
+def _delayed(send: Send, seconds: float) -> Send:
+    """``send``, holding the answer back ``seconds`` before it starts.
+
+    The request itself is served at once, as a server whose reply is stuck would have
+    served it: its session rotated or revoked, its arrival seen by the ledger and the
+    oracle while the client still waits (a client that gave up has closed the
+    connection by the time the answer would go).
+    """
+
+    async def send_late(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(seconds)
+        await send(message)
+
+    return send_late
 
 
 async def _answer(send: Send, status: int, body: bytes) -> None:
