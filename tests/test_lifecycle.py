@@ -118,6 +118,8 @@ def test_churn_recycles_clients_and_checks_each_new_jar(tmp_path: Path) -> None:
     assert invariant["broken"] == 0
     assert summary["failures"] == 0
     assert summary["clients_left_open"] == 0  # a stop mid-recycle still releases
+    assert "single_flight_refresh" in summary["lifecycle"]["not_checked"]
+    assert "single_flight_refresh (needs concurrent calls" in result.stdout
     assert result.returncode == 0, result.stderr
 
 

@@ -491,9 +491,15 @@ def _report_run(summary: dict[str, Any], *, saturation_note: bool = True) -> boo
                 if example.get("invariant") == invariant:
                     print(f"  {example}", file=sys.stderr)
     if lifecycle.get("not_checked"):
+        from bench.measure import NEEDS
+
         print(
-            f"note: {name}: lifecycle invariants not checked (nothing in this run exercised "
-            f"them): {', '.join(lifecycle['not_checked'])}"
+            f"note: {name}: lifecycle invariants not checked, nothing in this run exercised "
+            "them: "
+            + "; ".join(
+                f"{invariant} (needs {NEEDS[invariant]})" if invariant in NEEDS else invariant
+                for invariant in lifecycle["not_checked"]
+            )
         )
     return bool(
         isolation["verdict"] != "isolated"

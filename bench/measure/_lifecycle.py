@@ -17,6 +17,7 @@ __all__ = [
     "BOUNDED_REQUESTS",
     "CALL_INVARIANTS",
     "INVARIANTS",
+    "NEEDS",
     "NEW_CLIENT_EMPTY_JAR",
     "NO_COOKIE_AFTER_SIGN_OUT_SERVER",
     "SINGLE_FLIGHT",
@@ -38,6 +39,17 @@ INVARIANTS = {
     "no_cookie_after_sign_out": "the call after a sign-out carries no session cookie",
     NO_COOKIE_AFTER_SIGN_OUT_SERVER: "the target sees no signed-out session's cookie "
     "(replays aside)",
+}
+
+# What a run needs before an invariant can be checked at all (said when it was not).
+NEEDS = {
+    NEW_CLIENT_EMPTY_JAR: "clients built through a strategy",
+    BOUNDED_REQUESTS: "tasks run through AegisUser",
+    SINGLE_FLIGHT: "concurrent calls that get 401 together: --bursts with --expire-every",
+    "on_unauthorized_once": "sessions lost for good: --refresh-outage with --expire-every, "
+    "or --restart-target-at",
+    "no_cookie_after_sign_out": "sign-outs followed by a call",
+    NO_COOKIE_AFTER_SIGN_OUT_SERVER: "the reference backend's oracle",
 }
 
 # Invariants judged on calls: name -> (verdict of a check, verdict of a break).
