@@ -358,7 +358,7 @@ class _TargetLives:
         self._restart_target = restart_target
         self._reset = server_stats(host, "/_bench/reset", method="POST")
         self._ended: list[tuple[ServerStats, ServerStats]] = []
-        self.restarts: list[dict[str, float]] = []
+        self.restarts: list[dict[str, float | str]] = []
 
     @property
     def restart(self) -> Callable[[float], None] | None:
@@ -368,9 +368,14 @@ class _TargetLives:
         assert self._restart_target is not None
         before = server_stats(self._host, "/_bench/stats")
         began = time.monotonic()
-        self._restart_target()
-        self.restarts.append({"at_s": round(at_s, 1), "down_s": round(time.monotonic() - began, 2)})
         self._ended.append((self._reset, before))
+        try:
+            self._restart_target()
+        except Exception as exc:  # it did not come back: the run goes on against nothing
+            self.restarts.append({"at_s": round(at_s, 1), "error": str(exc)[:300]})
+            self._reset = ServerStats(None, "not restarted")
+            return
+        self.restarts.append({"at_s": round(at_s, 1), "down_s": round(time.monotonic() - began, 2)})
         self._reset = server_stats(self._host, "/_bench/reset", method="POST")
 
     def finish(self) -> tuple[ServerStats, str, bool]:
