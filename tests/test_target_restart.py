@@ -125,3 +125,22 @@ def test_restart_target_at_restarts_the_embedded_target_and_users_sign_in_again(
     assert summary["connections"]["client_opened"] == summary["connections"]["server_accepted"]
     assert sum(summary["failures_by_kind"].values()) == summary["failures"]
     assert "Traceback" not in result.stderr
+
+
+def test_a_target_that_does_not_come_back_is_noted_and_not_counted_on() -> None:
+    """A failed restart is listed with its error; the server side is then no evidence."""
+    from bench.cli._run import _TargetLives
+
+    def fails() -> None:
+        raise RuntimeError("the reference backend did not start: port taken")
+
+    with TargetProcess() as target:
+        lives = _TargetLives(target.url, fails)
+        assert lives.restart is not None
+        lives.restart(5.0)
+        _, state, expected = lives.finish()
+    assert lives.restarts == [
+        {"at_s": 5.0, "error": "the reference backend did not start: port taken"}
+    ]
+    assert state != "available"
+    assert expected
