@@ -321,3 +321,39 @@ async def test_the_target_counts_a_signed_out_cookie_sent_again(
     oracle = await sign_out_then_ask(fresh_target, keep_cookie=True)
     assert oracle["signed_out_cookie"] == 2  # the call, then the refresh its 401 set off
     assert oracle["signed_out_examples"][0]["path"] == ME
+
+
+class BreaksOff(httpx.AsyncByteStream):
+    """A body that sends a few bytes, then breaks off as a dropped connection does."""
+
+    async def __aiter__(self) -> Any:
+        yield b'{"refre'
+        raise httpx.RemoteProtocolError("peer closed connection")
+
+
+@pytest.mark.anyio
+async def test_a_refresh_whose_answer_broke_off_counts_as_failed() -> None:
+    """A refresh answered 200 whose body broke off failed: the client did not recover."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH:
+            return httpx.Response(200, stream=BreaksOff())
+        return httpx.Response(401, json={"detail": "expired"})
+
+    lifecycle = summarize(await call_me(handle))["lifecycle"]
+    assert (lifecycle["refreshes"], lifecycle["refresh_failures"]) == (1, 1)
+    assert lifecycle["retries"] == 0
+
+
+@pytest.mark.anyio
+async def test_a_retrys_401_is_not_a_401_its_refresh_served() -> None:
+    """Refreshed, retried and refused again: two 401s, but the refresh served one."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REFRESH:
+            return httpx.Response(200, json={}, headers={"set-cookie": f"{COOKIE}=new; Path=/"})
+        return httpx.Response(401, json={"detail": "still not"})
+
+    lifecycle = summarize(await call_me(handle))["lifecycle"]
+    assert (lifecycle["unauthorized"], lifecycle["refreshes"], lifecycle["retries"]) == (2, 1, 1)
+    assert lifecycle["unauthorized_per_refresh"] == 1.0

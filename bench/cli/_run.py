@@ -232,7 +232,8 @@ def _run_locust(
     all cores), into ``box_cpu``: the target's share counts when the box is full.
 
     ``restart`` is called once, ``settings.restart_target_at_s`` after Locust started,
-    with that time (the load waits meanwhile: it restarts the target).
+    with that time. The load goes on meanwhile (its calls fail to connect); this loop's
+    sampling and stop handling wait until the target is back (a second or two).
     """
     port = _port_of(host) if _is_loopback(host) else None
     next_sample = 0.0

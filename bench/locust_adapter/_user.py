@@ -365,7 +365,9 @@ class AegisUser(User):
         for call in judged:
             assert call.verdicts is not None
             if call.endpoint not in credential and call.method != REPLAY:
+                # 401s a refresh could serve: a retry's 401 is followed by none.
                 unauthorized += call.verdicts.count("unauthorized")
+                unauthorized -= call.verdicts.count("retry_unauthorized")
                 refreshes += call.verdicts.count("refresh")
                 overlapping += call.verdicts.count("refresh_concurrent")
         if not refreshes:

@@ -37,6 +37,11 @@ def _leak_value(count: Any) -> Any:
     return f"LEAK {count:,}" if isinstance(count, int) and count > 0 else count
 
 
+def _broken_value(count: Any) -> Any:
+    """A count of invariant breaks, made to stand out when it is not zero."""
+    return f"BROKEN {count:,}" if isinstance(count, int) and count > 0 else count
+
+
 def _with_failed(count: Any, failed: Any) -> Any:
     return (
         f"{count:,} ({failed:,})" if isinstance(count, int) and isinstance(failed, int) else count
@@ -76,7 +81,7 @@ def table_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
         ("on_unauthorized", life.get("on_unauthorized")),
         ("signed in again", life.get("signed_in_again")),
         ("recycled clients", life.get("recycled_clients")),
-        ("lifecycle invariants broken", _leak_value(life.get("invariants_broken"))),
+        ("lifecycle invariants broken", _broken_value(life.get("invariants_broken"))),
         ("invariants not checked", ", ".join(life.get("not_checked") or [])),
         ("generator saturated", "yes" if generator.get("saturated") else "no"),
         ("run folder", view.get("run_folder") or ""),

@@ -157,25 +157,29 @@ def _wrap_backend(transport: httpx.AsyncBaseTransport, *, count: bool) -> bool:
     return True
 
 
-async def _watch_body(stream: Any, record: CallRecord) -> AsyncIterator[bytes]:
-    """The response body as it arrives; a read that breaks off is labelled on the record."""
+async def _watch_body(stream: Any, record: CallRecord, refresh: bool) -> AsyncIterator[bytes]:
+    """The response body as it arrives; a read that breaks off is labelled on the record
+    (and a ``refresh`` whose answer broke off failed, whatever its status said)."""
     try:
         async for chunk in stream:
             yield chunk
     except Exception as exc:
         record.error = f"truncated body: {type(exc).__name__}"
+        if refresh:
+            record.verdict("refresh_failed")
         raise
 
 
 class _WatchedBody(httpx.AsyncByteStream):
-    __slots__ = ("_inner", "_record")
+    __slots__ = ("_inner", "_record", "_refresh")
 
-    def __init__(self, inner: Any, record: CallRecord) -> None:
+    def __init__(self, inner: Any, record: CallRecord, refresh: bool) -> None:
         self._inner = inner
         self._record = record
+        self._refresh = refresh
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _watch_body(self._inner, self._record)
+        return _watch_body(self._inner, self._record, self._refresh)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -280,7 +284,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
                 record.new_connections += 1
                 if request.url.scheme == "https":
                     record.tls_handshakes += 1
-        response.stream = _WatchedBody(response.stream, record)
+        response.stream = _WatchedBody(response.stream, record, refreshing)
         return response
 
     def _note_lifecycle(self, record: CallRecord, request: httpx.Request, status: int) -> None:
@@ -294,12 +298,16 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
             if not 200 <= status < 300:
                 record.verdict("refresh_failed")
             return
-        if record.after_401:
+        retry = record.after_401
+        if retry:
             record.verdict("retry")
             record.after_401 = False
         if status == 401:
             record.verdict("unauthorized")
-            record.after_401 = True
+            if retry:  # no refresh follows a retry's 401: it served none
+                record.verdict("retry_unauthorized")
+            else:
+                record.after_401 = True
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -40,6 +40,18 @@ LIFECYCLE_FIGURES = ("unauthorized", "refreshes", "refresh_failures", "on_unauth
 STOP_ALLOWANCE_S = 120.0
 
 
+def _seconds(text: str) -> float:
+    """Seconds as ``600``, ``600s`` or ``10m`` (argparse reports anything else)."""
+    scale = {"s": 1.0, "m": 60.0}.get(text[-1:])
+    try:
+        value = float(text[:-1]) * scale if scale else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (600, 600s, 10m)") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 24 h")
+    return value
+
+
 def _locust_counts(folder: Path) -> tuple[int, int]:
     """Locust's own aggregated calls and failures, leak rows (not calls) left out."""
     requests = failures = 0
@@ -54,6 +66,9 @@ def _locust_counts(folder: Path) -> tuple[int, int]:
 def _row(
     mode: str, folder: Path, code: int, wall_s: float, limit_s: float, stderr: str
 ) -> dict[str, Any]:
+    if not (folder / "summary.json").is_file():
+        return {"mode": mode, "exit": code, "wall_s": round(wall_s),
+                "problems": [f"no summary.json (exit {code}): see {mode}.stderr.txt"]}  # fmt: skip
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     lifecycle = summary["lifecycle"]
     locust_requests, locust_failures = _locust_counts(folder)
@@ -105,17 +120,21 @@ def _row(
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.perf.fault_soak")
-    parser.add_argument("--duration", default="10m", help="each mode's run time (10m)")
+    parser.add_argument(
+        "--duration", type=_seconds, default=600.0, help="each mode's run time: 600, 600s or 10m"
+    )
     parser.add_argument("--out", type=Path, required=True, help="a new folder for the runs")
     parser.add_argument("--strategy", default="pooled")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes")
     parser.add_argument("rest", nargs="*", help="options for every run, after --")
     args = parser.parse_args()
-    from bench.cli._args import duration
-
-    seconds = duration(args.duration)
+    modes = args.modes.split(",")
+    unknown = [mode for mode in modes if mode not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s) {', '.join(unknown)}: choose from {', '.join(MODES)}")
+    seconds = args.duration
     rows = []
-    for mode in args.modes.split(","):
+    for mode in modes:
         folder = args.out / mode
         fault = [
             option.format(half=f"{seconds / 2:g}", outage=f"{seconds / 3:g}+{seconds / 3:g}")

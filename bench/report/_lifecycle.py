@@ -39,9 +39,13 @@ def combined_lifecycle(lifecycles: list[dict[str, Any]]) -> dict[str, Any]:
     totals: Counter[str] = Counter()
     checked: Counter[str] = Counter()
     broken: Counter[str] = Counter()
+    served = 0.0  # 401s the refreshes served (each run's ratio times its refreshes)
     for lifecycle in lifecycles:
         for key in _SUMMED:
             totals[key] += int(lifecycle.get(key) or 0)
+        served += (lifecycle.get("unauthorized_per_refresh") or 0.0) * int(
+            lifecycle.get("refreshes") or 0
+        )
         for name, counts in (lifecycle.get("invariants") or {}).items():
             checked[name] += int(counts["checked"])
             broken[name] += int(counts["broken"])
@@ -49,9 +53,7 @@ def combined_lifecycle(lifecycles: list[dict[str, Any]]) -> dict[str, Any]:
     names = [*INVARIANTS, *(name for name in checked if name not in INVARIANTS)]
     return {
         **{key: totals[key] for key in _SUMMED},
-        "unauthorized_per_refresh": (
-            round(totals["unauthorized"] / refreshes, 2) if refreshes else None
-        ),
+        "unauthorized_per_refresh": round(served / refreshes, 2) if refreshes else None,
         "invariants": {name: {"checked": checked[name], "broken": broken[name]} for name in names},
         "invariants_broken": sum(broken.values()),
     }

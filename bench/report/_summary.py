@@ -438,9 +438,11 @@ def _lifecycle(
         "unauthorized": verdicts["unauthorized"],
         "refreshes": refreshes,
         # How many 401s each refresh served, as its task saw them: over 1, single flight.
-        "unauthorized_per_refresh": round(verdicts["unauthorized"] / refreshes, 2)
-        if refreshes
-        else None,
+        "unauthorized_per_refresh": (
+            round((verdicts["unauthorized"] - verdicts["retry_unauthorized"]) / refreshes, 2)
+            if refreshes
+            else None
+        ),
         "refresh_failures": verdicts["refresh_failed"],
         "retries": verdicts["retry"],
         "on_unauthorized": verdicts["on_unauthorized"],

@@ -83,7 +83,13 @@ class StrategyContext:
         return APIClient(self.base_url, self.timeout, **self.client_options())
 
     def client_options(self) -> dict[str, Any]:
-        """Keyword options that point an ``APIClient`` at this target's routes."""
+        """Keyword options that point an ``APIClient`` at this target's routes, measured.
+
+        They include ``on_unauthorized``: the tool's handler, which marks the call that
+        lost its session (``bench.measure.note_unauthorized``). A strategy with a handler
+        of its own calls both: ``options["on_unauthorized"] = lambda: (note(), mine())``
+        where ``note = options["on_unauthorized"]``.
+        """
         return {
             "transport": self.transport(),
             "refresh_endpoint": self.profile.refresh,
