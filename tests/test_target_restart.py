@@ -122,7 +122,9 @@ def test_restart_target_at_restarts_the_embedded_target_and_users_sign_in_again(
     assert lifecycle["invariants_broken"] == 0
     isolation = summary["isolation"]
     assert isolation["verdict"] == "isolated", isolation["reason"]
-    assert summary["connections"]["client_opened"] == summary["connections"]["server_accepted"]
+    # Connections the old target took after its last reading are lost with it.
+    connections = summary["connections"]
+    assert 0 <= connections["client_opened"] - connections["server_accepted"] <= 12
     assert sum(summary["failures_by_kind"].values()) == summary["failures"]
     assert "Traceback" not in result.stderr
 
@@ -131,10 +133,12 @@ def test_a_target_that_does_not_come_back_is_noted_and_not_counted_on() -> None:
     """A failed restart is listed with its error; the server side is then no evidence."""
     from bench.cli._run import _TargetLives
 
-    def fails() -> None:
-        raise RuntimeError("the reference backend did not start: port taken")
-
     with TargetProcess() as target:
+
+        def fails() -> None:
+            target.stop()  # down, and it does not come back
+            raise RuntimeError("the reference backend did not start: port taken")
+
         lives = _TargetLives(target.url, fails)
         assert lives.restart is not None
         lives.restart(5.0)
@@ -142,5 +146,5 @@ def test_a_target_that_does_not_come_back_is_noted_and_not_counted_on() -> None:
     assert lives.restarts == [
         {"at_s": 5.0, "error": "the reference backend did not start: port taken"}
     ]
-    assert state != "available"
-    assert expected
+    assert state == "not restarted: the reference backend did not start: port taken"
+    assert expected  # so the isolation verdict is "not checked", never client side only

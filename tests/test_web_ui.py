@@ -6,6 +6,7 @@ Driven as the web UI drives Locust (``POST /swarm``, ``POST /stop``), against a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -62,18 +63,20 @@ class WebUI:
         raise AssertionError(f"no run folder after the stop: {self.sessions()}")
 
 
-@pytest.fixture(scope="module")
-def web_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
-    out = tmp_path_factory.mktemp("ui") / "runs"
+@contextlib.contextmanager
+def running_ui(out: Path, *options: str) -> Iterator[WebUI]:
+    """A real ``aegis-bench ui`` with these options, up and answering; stopped after."""
     port = free_port()
-    log = out.parent / "ui.log"
+    out.mkdir(parents=True, exist_ok=True)
+    log = out.parent / f"ui-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench", "ui", "--web-port", str(port), "--out", str(out)],
+            [sys.executable, "-m", "bench", "ui", "--web-port", str(port), "--out", str(out),
+             *options],
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-        )
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -93,6 +96,12 @@ def web_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def web_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
+    with running_ui(tmp_path_factory.mktemp("ui") / "runs") as ui:
+        yield ui
 
 
 def test_a_bad_strategy_in_the_form_refuses_the_swarm(web_ui: WebUI) -> None:
@@ -167,3 +176,14 @@ def test_faults_from_the_form_apply_to_their_test_only(web_ui: WebUI) -> None:
     summary = json.loads((Path(faulty["run_folder"]) / "summary.json").read_text())
     assert summary["server"]["faults"]["errors_5xx"] > 0
     assert clean["failures_by_kind"] == {}
+
+
+def test_a_form_asking_no_faults_gets_none_whatever_the_command_line_said(
+    tmp_path: Path,
+) -> None:
+    """ui --fault-5xx only sets the form's default: a first test with 0 gets no 503."""
+    with running_ui(tmp_path / "runs", "--fault-5xx", "0.5") as ui:
+        view = ui.run_test("pooled", users=3, seconds=4, target_fault_5xx="0")
+    assert view["failures_by_kind"] == {}
+    summary = json.loads((Path(view["run_folder"]) / "summary.json").read_text())
+    assert summary["server"]["faults"]["errors_5xx"] == 0

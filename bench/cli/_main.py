@@ -365,10 +365,13 @@ class Target:
 
 
 @contextlib.contextmanager
-def _target(args: argparse.Namespace, out: Path) -> Iterator[Target]:
+def _target(
+    args: argparse.Namespace, out: Path, *, faults_per_test: bool = False
+) -> Iterator[Target]:
     """The target (embedded unless --host), checked by a preflight user and reset.
 
-    The embedded target logs to ``target.log`` in ``out``.
+    The embedded target logs to ``target.log`` in ``out``. With ``faults_per_test`` (the
+    web UI) it starts with none: each test sets its own from the start form.
     """
     faults = _faults(args, slow_s=args.timeout + 1.0)
     if args.host is not None:
@@ -387,6 +390,10 @@ def _target(args: argparse.Namespace, out: Path) -> Iterator[Target]:
         )
     from bench.backend import TargetConfig, TargetProcess
 
+    if faults_per_test:
+        from bench.backend import Faults
+
+        faults = Faults()
     config = TargetConfig(port=0, crosswire_rate=args.crosswire_rate, faults=faults)
     env: Environment = ()
     verify: Any = True
@@ -652,7 +659,7 @@ def _ui(args: argparse.Namespace) -> int:
     settings = RunSettings.from_args(args, strategy=args.strategy, out=out)
     settings.validate()
     check_port_free(WEB_HOST, args.web_port)
-    with _target(args, out) as target:
+    with _target(args, out, faults_per_test=True) as target:
         code = serve_ui(
             dataclasses.replace(settings, env=target.env),
             target.url,

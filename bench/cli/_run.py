@@ -382,6 +382,9 @@ class _TargetLives:
     def finish(self) -> tuple[ServerStats, str, bool]:
         """The counters of the whole run (summed over lives), their state, whether expected."""
         lives = [*self._ended, (self._reset, server_stats(self._host, "/_bench/stats"))]
+        failed = [r["error"] for r in self.restarts if "error" in r]
+        if failed:  # the counters of its last life are lost with it
+            return ServerStats(None, "not restarted"), f"not restarted: {failed[0]}", True
         for reset, reading in lives:
             state, expected = oracle_state(reset, reading)
             if state != "available":
