@@ -273,7 +273,7 @@ def test_sessions_are_stored_under_a_digest_never_the_token() -> None:
 
 
 def test_passwords_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A password check goes through hmac.compare_digest, right or wrong."""
+    """A password check goes through hmac.compare_digest: right, wrong, or unknown name."""
     calls: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
 
@@ -286,4 +286,5 @@ def test_passwords_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch
     store.register("ann", "right")
     assert store.authenticate("ann", "right") is not None
     assert store.authenticate("ann", "wrong") is None
-    assert len(calls) == 2
+    assert store.authenticate("nobody", "right") is None  # the same work: no name probing
+    assert len(calls) == 3

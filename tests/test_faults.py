@@ -206,3 +206,15 @@ def test_faults_can_be_replaced_while_the_target_runs() -> None:
         assert client.get(ME).status_code == 503
         assert client.post("/_bench/faults", json={}).status_code == 200
         assert client.get(ME).status_code == 401  # no fault: just no session
+
+
+def test_a_reset_mid_run_keeps_the_runs_fault_schedule_and_counts() -> None:
+    """reset {elapsed_s, zero: false} (a restarted target): the outage stays where it was
+    in the run, and nothing counted so far is zeroed."""
+    with target_with(Faults(refresh_outage=(30.0, 10.0), after_reset=True)) as target:
+        with httpx.Client(base_url=target.url, timeout=10) as client:
+            client.post(REGISTER, json={"username": "late", "password": "pw"})
+            answer = client.post("/_bench/reset", json={"elapsed_s": 35.0, "zero": False})
+            assert answer.json()["reset"] is False
+            assert client.post(REFRESH).status_code == 503  # 35 s into the run: in the outage
+        assert target.stats()["sessions"]["issued"] == 1

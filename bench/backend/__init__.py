@@ -7,9 +7,9 @@ connection ledger (``_ledger``) and the identity oracle (``_oracle``) are read t
 
 from bench.backend._app import COOKIE, USER_HEADER, create_app
 from bench.backend._config import TargetConfig
-from bench.backend._faults import Faults, faults_from_json, parse_outage
 from bench.backend._ledger import ConnectionLedger
 from bench.backend._server import TargetProcess, serve
+from bench.faults import Faults, faults_from_json, parse_outage
 
 __all__ = [
     "COOKIE",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from bench.backend._config import TargetConfig
-from bench.backend._faults import Faults, parse_outage
 from bench.backend._server import READY_PREFIX, serve
+from bench.faults import Faults, parse_outage
 
 
 def main() -> None:

@@ -19,10 +19,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bench.backend._config import TargetConfig
-from bench.backend._faults import ASGIApp, FaultInjector, faults_from_json
+from bench.backend._faults import ASGIApp, FaultInjector
 from bench.backend._ledger import ConnectionLedger
 from bench.backend._oracle import IdentityOracle
 from bench.backend._store import Session, SessionStore
+from bench.faults import faults_from_json
 
 __all__ = ["COOKIE", "USER_HEADER", "create_app"]
 
@@ -185,15 +186,24 @@ def create_app(config: TargetConfig, ledger: ConnectionLedger | None = None) -> 
         return JSONResponse(_stats(backend))
 
     async def reset(request: Request) -> Response:
-        backend.ledger.reset()
-        backend.oracle.reset()
-        backend.crosswired = 0
-        backend.cpu_at_reset = _cpu_seconds()
-        store = backend.store
-        store.issued = store.refreshed = store.revoked = 0
+        # Optional JSON: {"elapsed_s": s, "zero": false} from a tool that restarted this
+        # target mid-run: arm the faults on the run's schedule, keep the counts so far.
+        try:
+            body = json.loads(await request.body() or b"{}")
+            elapsed = float(body.get("elapsed_s", 0.0))
+            zero = bool(body.get("zero", True))
+        except (ValueError, TypeError, AttributeError):
+            return _detail(422, "send no body, or JSON with elapsed_s and zero")
+        if zero:
+            backend.ledger.reset()
+            backend.oracle.reset()
+            backend.crosswired = 0
+            backend.cpu_at_reset = _cpu_seconds()
+            store = backend.store
+            store.issued = store.refreshed = store.revoked = 0
         if backend.injector is not None:
-            backend.injector.reset()
-        return JSONResponse({"reset": True, "boot_id": backend.boot_id})
+            backend.injector.reset(elapsed, zero=zero)
+        return JSONResponse({"reset": zero, "boot_id": backend.boot_id})
 
     async def expire(request: Request) -> Response:
         try:

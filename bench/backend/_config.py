@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bench.backend._faults import Faults
+from bench.faults import Faults
 
 __all__ = ["TargetConfig"]
 

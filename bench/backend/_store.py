@@ -49,6 +49,11 @@ def _hash(password: str, salt: bytes) -> bytes:
     return hashlib.sha256(salt + password.encode()).digest()
 
 
+# Compared against when the name is unknown, so that case costs what a wrong password does.
+_NO_SALT = bytes(16)
+_NO_HASH = _hash("", _NO_SALT)
+
+
 class SessionStore:
     """Accounts and sessions, with the counters the stats route reports."""
 
@@ -92,11 +97,12 @@ class SessionStore:
         ]
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """The user when the password matches, else None (same answer for both mistakes)."""
+        """The user when the password matches, else None: the same answer, after the same
+        work, whether the name is unknown or the password wrong."""
         user = self.users.get(username)
-        if user is None:
-            return None
-        return user if hmac.compare_digest(user.password_hash, _hash(password, user.salt)) else None
+        salt, expected = (user.salt, user.password_hash) if user else (_NO_SALT, _NO_HASH)
+        matches = hmac.compare_digest(expected, _hash(password, salt))
+        return user if user is not None and matches else None
 
     def issue(self, username: str) -> str:
         """A new session token for ``username``."""

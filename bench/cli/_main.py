@@ -80,7 +80,7 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _outage(text: str) -> tuple[float, float]:
-    from bench.backend import parse_outage
+    from bench.faults import parse_outage
 
     try:
         return parse_outage(text)
@@ -132,7 +132,7 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
 
 def _faults(args: argparse.Namespace, slow_s: float, *, after_reset: bool = True) -> Any:
     """The backend's faults from the options; a usage error when the rates exceed 1."""
-    from bench.backend import Faults
+    from bench.faults import Faults
 
     faults = Faults(
         error_rate=args.fault_5xx,
@@ -391,7 +391,7 @@ def _target(
     from bench.backend import TargetConfig, TargetProcess
 
     if faults_per_test:
-        from bench.backend import Faults
+        from bench.faults import Faults
 
         faults = Faults()
     config = TargetConfig(port=0, crosswire_rate=args.crosswire_rate, faults=faults)

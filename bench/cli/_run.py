@@ -358,6 +358,7 @@ class _TargetLives:
         self._host = host
         self._restart_target = restart_target
         self._reset = server_stats(host, "/_bench/reset", method="POST")
+        self._began = time.monotonic()
         self._ended: list[tuple[ServerStats, ServerStats]] = []
         self.restarts: list[dict[str, float | str]] = []
 
@@ -377,7 +378,9 @@ class _TargetLives:
             self._reset = ServerStats(None, "not restarted")
             return
         self.restarts.append({"at_s": round(at_s, 1), "down_s": round(time.monotonic() - began, 2)})
-        self._reset = server_stats(self._host, "/_bench/reset", method="POST")
+        # Arm its faults on the run's schedule, and keep what it counted since it started.
+        elapsed = {"elapsed_s": time.monotonic() - self._began, "zero": False}
+        self._reset = server_stats(self._host, "/_bench/reset", method="POST", json=elapsed)
 
     def finish(self) -> tuple[ServerStats, str, bool]:
         """The counters of the whole run (summed over lives), their state, whether expected."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.faults import faults_from_json, parse_outage
 from bench.profile import AEGIS, Profile, load_profile
 from bench.strategies import ClientStrategy, create_strategy
 from bench.think_time import ThinkTime
@@ -68,8 +69,6 @@ def _target_faults(options: Any, timeout_s: float) -> dict[str, Any] | None:
     outage_text = str(getattr(options, "target_refresh_outage", "") or "").strip()
     if not any(body.values()) and not every and not outage_text:
         return None
-    from bench.backend import faults_from_json, parse_outage  # only when faults are asked
-
     try:
         outage = list(parse_outage(outage_text)) if outage_text else None
         body.update(expire_every_s=every or None, refresh_outage=outage, slow_s=timeout_s + 1.0)
