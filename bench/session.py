@@ -48,6 +48,8 @@ from bench.profile import AEGIS, Profile
 __all__ = ["REPLAY", "MeasuredSession", "PlainSession"]
 
 REPLAY = "REPLAY"
+# The answers by which a backend refuses a signed-out session's cookie.
+REFUSALS = frozenset({401, 403})
 
 
 @functools.cache
@@ -164,7 +166,13 @@ class MeasuredSession:
         started = time.perf_counter()
         try:
             response = await request
-            accepted = response.is_success
+            # Refused means refused for want of a session (401, 403); any other answer
+            # (a 503 from a struggling backend, say) is no verdict either way.
+            accepted: bool | None = None
+            if response.is_success:
+                accepted = True
+            elif response.status_code in REFUSALS:
+                accepted = False
         except Exception as exc:  # a transport failure is no verdict either way
             if record.error is None:  # else the transport named it (truncated body: ...)
                 record.error = type(exc).__name__

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from aegis_client import APIClient
-from bench.measure import CallRecord, InstrumentedTransport, Recorder
+from bench.measure import REPLAY_HEADER, CallRecord, InstrumentedTransport, Recorder
 from bench.profile import AEGIS
 from bench.session import REPLAY, MeasuredSession
 from bench.steps import browse_data, browse_identity, end_session, start_session
@@ -225,6 +225,28 @@ async def test_a_backend_accepting_the_replay_is_a_leak() -> None:
     isolation = summarize(records)
     assert isolation["verdict"] == "leak"
     assert isolation["replay_accepted"] == 1
+
+
+async def test_a_replay_answered_503_is_a_failure_and_no_verdict() -> None:
+    """A replay the backend answers 503 proves nothing: a failed call, neither refused
+    nor accepted, and the replay check does not count it as run."""
+    backend = CookieBackend()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.headers.get(REPLAY_HEADER):
+            return httpx.Response(503, json={"detail": "busy"})
+        return backend.handle(request)
+
+    records: list[CallRecord] = []
+    session = session_on(handle, records)
+    assert await start_session(session)
+    await end_session(session)
+    await session.client.aclose()
+    replay = next(record for record in records if record.method == REPLAY)
+    assert replay.verdicts is None
+    assert not replay.ok
+    assert replay.failure_message() == "HTTP 503"
+    assert summarize(records)["checks"]["replay"]["ran"] == 0
 
 
 class SwapCookieOnSignOut(httpx.AsyncBaseTransport):
