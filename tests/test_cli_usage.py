@@ -206,3 +206,19 @@ def test_a_bad_thresholds_file_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("ci", "--thresholds", str(tmp_path / "missing.toml"))
     assert result.returncode == 2
     assert "cannot read thresholds" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "bursts"),
+    [([], 0.0), (["--expire-every", "8s"], 0.05), (["--expire-every", "8s", "--bursts", "0"], 0.0),
+     (["--bursts", "0.2"], 0.2)],
+)  # fmt: skip
+def test_expiry_storms_bring_bursts_unless_told_otherwise(
+    options: list[str], bursts: float, tmp_path: Path
+) -> None:
+    """With --expire-every, 5% of tasks are bursts (single flight can then be checked)."""
+    from bench.cli._main import build_parser
+    from bench.cli._run import RunSettings
+
+    args = build_parser().parse_args(["run", *options])
+    assert RunSettings.from_args(args, strategy="pooled", out=tmp_path).bursts == bursts

@@ -244,9 +244,10 @@ def _add_load_options(parser: argparse.ArgumentParser, *, users: int, run_time: 
     parser.add_argument(
         "--bursts",
         type=_fraction,
-        default=0.0,
+        default=None,
         help="share of tasks that ask for identity and data at once instead, so that one "
-        "refresh must serve a burst of 401s (0; it opens extra connections)",
+        "refresh must serve a burst of 401s (default 0.05 with --expire-every, else 0; "
+        "bursts open extra connections)",
     )
     parser.add_argument(
         "--restart-target-at",

@@ -33,16 +33,32 @@ from bench.strategies import strategy_names
 
 __all__ = [
     "STOP_TIMEOUT_S",
+    "STORM_BURSTS",
     "LocustOutcome",
     "RunSettings",
     "default_scenario",
     "execute_run",
     "stop_grace_s",
+    "storm_bursts",
     "tool_options",
 ]
 
 # Grace given to users to finish their task and sign out after the run time.
 STOP_TIMEOUT_S = 10
+
+
+# The share of tasks that are bursts in a run with expiry storms, unless --bursts says:
+# single flight exists for the burst of 401s a storm brings, and only a burst can show
+# whether it holds (a burst opens extra keep-alive connections, so never by default
+# otherwise).
+STORM_BURSTS = 0.05
+
+
+def storm_bursts(bursts: float | None, expire_every_s: float | None) -> float:
+    """``--bursts`` as given; when not given, :data:`STORM_BURSTS` with ``--expire-every``."""
+    if bursts is not None:
+        return bursts
+    return STORM_BURSTS if expire_every_s else 0.0
 
 
 def stop_grace_s(users: int) -> float:
@@ -116,7 +132,7 @@ class RunSettings:
             warmup_s=args.warmup,
             rate_rps=rate_rps,
             churn=args.churn,
-            bursts=args.bursts,
+            bursts=storm_bursts(args.bursts, args.expire_every),
             restart_target_at_s=args.restart_target_at,
         )
 
