@@ -257,7 +257,13 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
                 record.sent_cookies = b"; ".join(v for k, v in raw if k.lower() == b"cookie")
         record.http_requests += 1
         opened_before = record.new_connections
-        refreshing = self._refresh_path is not None and request.url.path == self._refresh_path
+        # Only an exchange after a 401 (or a call to the refresh route itself) can be a
+        # refresh: the common exchange skips decoding its URL's path.
+        refreshing = (
+            self._refresh_path is not None
+            and (record.after_401 or record.endpoint == self._refresh_path)
+            and request.url.path == self._refresh_path
+        )
         user = _start_refresh(record) if refreshing else None
         try:
             response = await self._inner.handle_async_request(request)
