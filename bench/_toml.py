@@ -16,7 +16,8 @@ def load_toml(
     """The file's table; ``error`` names the file when it is unreadable, not TOML, or has
     keys outside ``known``."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (as some Windows editors write) is read, not refused.
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Faults", "faults_from_json", "parse_outage"]
+__all__ = ["Faults", "faults_from_json", "faults_to_json", "parse_outage"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,13 @@ class Faults:
             "refresh_outage": list(self.refresh_outage) if self.refresh_outage else None,
             "after_reset": self.after_reset,
         }
+
+
+def faults_to_json(faults: Faults) -> dict[str, Any]:
+    """The body of ``POST /_bench/faults`` that sets ``faults`` (:func:`faults_from_json`)."""
+    body = faults.as_dict()
+    del body["after_reset"]  # faults set on a running target apply from its next reset
+    return body
 
 
 def faults_from_json(data: Any, slow_s: float) -> Faults:

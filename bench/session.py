@@ -44,6 +44,7 @@ from typing import Any
 from aegis_client import APIClient, JSONResult
 from bench.measure import CURRENT_CALL, REPLAY_HEADER, CallRecord
 from bench.profile import AEGIS, Profile
+from bench.registry import Verdict as V
 
 __all__ = ["REPLAY", "MeasuredSession", "PlainSession"]
 
@@ -186,7 +187,7 @@ class MeasuredSession:
         elif accepted:
             record.ok = False
             record.error = "replay accepted"
-            record.verdict("replay_accepted")
+            record.verdict(V.REPLAY_ACCEPTED)
             record.finding(
                 kind="replay_accepted",
                 endpoint=self.profile.identity,
@@ -195,7 +196,7 @@ class MeasuredSession:
             )
         else:
             record.ok = True
-            record.verdict("replay_refused")
+            record.verdict(V.REPLAY_REFUSED)
         record.response = None
         self._sink(record)
 
@@ -216,23 +217,25 @@ class MeasuredSession:
             if old_cookie is None:
                 return
             sent = self._sent_session_cookie(record)
-            if result is None:
-                record.verdict("replay_skipped_sign_out_failed")
-            elif sent is None:  # a lost session (judged as such), not someone else's
-                record.verdict("replay_skipped_no_cookie")
-            elif sent != old_cookie:
-                record.verdict("foreign_session")
-                record.verdict("replay_skipped_foreign_session")
+            # The cookie the sign-out carried is judged first, whatever the answer: a
+            # sign-out the target refused can still have carried someone else's session.
+            if sent is not None:
+                record.verdict(V.SIGN_OUT_CHECKED)
+            if sent is not None and sent != old_cookie:
+                record.verdict(V.FOREIGN_SESSION)
+                record.verdict(V.REPLAY_SKIPPED_FOREIGN_SESSION)
                 record.finding(
                     kind="foreign_session",
                     endpoint=endpoint,
                     user=self.login_name,
                     got="another session's cookie",
                 )
+            elif result is None:
+                record.verdict(V.REPLAY_SKIPPED_SIGN_OUT_FAILED)
+            elif sent is None:  # a lost session (judged as such), not someone else's
+                record.verdict(V.REPLAY_SKIPPED_NO_COOKIE)
             else:
                 replayable = True
-            if result is not None:
-                record.verdict("sign_out_checked")
 
         try:
             await self._call(
@@ -299,28 +302,28 @@ class MeasuredSession:
     def _follow_lifecycle(self, record: CallRecord, verdicts: list[str]) -> None:
         """Act on what the call did to the session: a refresh that worked gave it a new
         session; an ``on_unauthorized`` lost it, and the app signs out locally."""
-        if "on_unauthorized" in verdicts:
+        if V.ON_UNAUTHORIZED in verdicts:
             if self._told_unauthorized:
-                record.verdict("on_unauthorized_again")
+                record.verdict(V.ON_UNAUTHORIZED_AGAIN)
             self._signed_in = False
             self._told_unauthorized = True
             self.clear_cookies()
-        elif "refresh" in verdicts and "refresh_failed" not in verdicts:
+        elif V.REFRESH in verdicts and V.REFRESH_FAILED not in verdicts:
             self._told_unauthorized = False
 
     def _count_connections(self, record: CallRecord) -> None:
         if record.new_connections:
             if self.connections_opened == 1:  # this session's first reconnect
-                record.verdict("reconnected_session")
+                record.verdict(V.RECONNECTED_SESSION)
             self.connections_opened += record.new_connections
 
     def _judge_after_sign_out(self, record: CallRecord, endpoint: str) -> None:
         """The first call after a sign-out must carry no session cookie (the jar was
         cleared): one that does sends a signed-out session, the client's bug."""
         self._after_sign_out = False
-        record.verdict("after_sign_out_checked")
+        record.verdict(V.AFTER_SIGN_OUT_CHECKED)
         if record.cookie_names is not None and self.profile.cookie_name in record.cookie_names:
-            record.verdict("cookie_after_sign_out")
+            record.verdict(V.COOKIE_AFTER_SIGN_OUT)
             record.finding(kind="cookie_after_sign_out", endpoint=endpoint, user=self.login_name)
 
     def _judge_cookie(self, record: CallRecord) -> None:
@@ -328,15 +331,15 @@ class MeasuredSession:
             return
         record.cookie_checked = True
         if self.profile.cookie_name not in record.cookie_names:
-            record.verdict("lost_session")
+            record.verdict(V.LOST_SESSION)
 
     def _judge_identity(self, record: CallRecord, endpoint: str, result: JSONResult) -> None:
         expected = self.login_name
         if endpoint == self.profile.identity:
             if not isinstance(result, dict):
-                record.verdict("identity_not_object")
+                record.verdict(V.IDENTITY_NOT_OBJECT)
             elif result.get(self.profile.identity_field) is None:
-                record.verdict("identity_field_missing")  # a profile error, not a leak
+                record.verdict(V.IDENTITY_FIELD_MISSING)  # a profile error, not a leak
             else:
                 self._compare(record, endpoint, expected, result[self.profile.identity_field])
             return
@@ -346,16 +349,16 @@ class MeasuredSession:
         items = result if isinstance(result, list) else result.get("items", [])
         for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict) or item.get(owner_field) is None:
-                record.verdict("owner_field_missing")
+                record.verdict(V.OWNER_FIELD_MISSING)
                 return
             self._compare(record, endpoint, expected, item[owner_field])
-            if record.verdicts is not None and "leak" in record.verdicts:
+            if record.verdicts is not None and V.LEAK in record.verdicts:
                 return  # one leaked record is enough to condemn the response
 
     def _compare(self, record: CallRecord, endpoint: str, expected: str, seen: Any) -> None:
         record.identity_checks += 1
         if seen != expected:
-            record.verdict("leak")
+            record.verdict(V.LEAK)
             record.finding(kind="leak", endpoint=endpoint, user=expected, got=str(seen))
 
 

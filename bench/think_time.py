@@ -36,5 +36,9 @@ class ThinkTime:
             raise ValueError(f"think time {text!r} must be >= 0, and a range must be low-high")
         return cls(low, high)
 
+    def __str__(self) -> str:
+        """The think time as :meth:`parse` reads it back: ``0.5`` or ``1-3``."""
+        return f"{self.low:g}" if self.low == self.high else f"{self.low:g}-{self.high:g}"
+
     def sample(self, rng: random.Random) -> float:
         return self.low if self.low == self.high else rng.uniform(self.low, self.high)

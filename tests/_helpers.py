@@ -1,4 +1,4 @@
-"""Helpers shared by tests: a free loopback port, a real CLI run, a summary of records."""
+"""Helpers shared by tests: a free loopback port, a real CLI run, summaries of records."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.measure import CallRecord, Recorder
-from bench.report import build_summary
+from bench.measure import PART_SCHEMA, CallRecord, Part, Recorder
+from bench.report import RunContext, build_summary
 
-__all__ = ["bench_run", "free_port", "summary_of"]
+__all__ = [
+    "SUMMARY_KEYS",
+    "bench_run",
+    "free_port",
+    "key_paths",
+    "part_of",
+    "summarise",
+    "summary_of",
+]
 
 
 def free_port() -> int:
@@ -36,14 +44,49 @@ def bench_run(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[str
     return result, summary
 
 
-def summary_of(records: list[CallRecord], target: str, **options: Any) -> dict[str, Any]:
+def part_of(**fields: Any) -> Part:
+    """A part with these fields (JSON-shaped, as a load process writes them), final."""
+    return Part.from_json({"role": "local", "final": True, **fields, "schema": PART_SCHEMA})
+
+
+def summarise(parts: list[Part], **context: Any) -> dict[str, Any]:
+    """The summary ``build_summary`` makes of these parts (context fields overridable)."""
+    context.setdefault("strategy", "pooled")
+    context.setdefault("users", 1)
+    context.setdefault("target", "http://127.0.0.1:1")
+    summary, _ = build_summary(parts, RunContext(**context))
+    return summary
+
+
+def summary_of(records: list[CallRecord], target: str, **context: Any) -> dict[str, Any]:
     """The summary ``build_summary`` makes of these records (one local process)."""
     recorder = Recorder()
     for record in records:
         recorder.record(record)
-    options.setdefault("server", None)
-    summary, _ = build_summary(
-        [{"role": "local", "recorder": recorder.snapshot()}], strategy="pooled", users=1,
-        duration_requested_s=None, partial=False, target=target, **options,
-    )  # fmt: skip
-    return summary
+    return summarise([part_of(recorder=recorder.snapshot())], target=target, **context)
+
+
+# Sections keyed by data (endpoints, option names, failure kinds...), not by schema.
+_DATA_KEYED = frozenset(
+    {"settings", "endpoints", "failures_by_kind", "exercised", "server", "versions",
+     "refresh_served", "invariants", "sign_in_failures", "limits"}
+)  # fmt: skip
+
+
+def key_paths(summary: dict[str, Any], prefix: str = "") -> set[str]:
+    """Every key of a summary.json, as dotted paths into its fixed sections."""
+    paths = set()
+    for key, value in summary.items():
+        path = f"{prefix}{key}"
+        paths.add(path)
+        if isinstance(value, dict) and key not in _DATA_KEYED:
+            paths |= key_paths(value, path + ".")
+    return paths
+
+
+def _documented_keys() -> set[str]:
+    """The keys the summary builder writes, whatever the door: of a summary of nothing."""
+    return key_paths(summarise([part_of()]))
+
+
+SUMMARY_KEYS = _documented_keys()

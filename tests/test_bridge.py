@@ -138,3 +138,41 @@ def test_a_hand_over_that_must_finish_outlives_the_kill_of_its_greenlet() -> Non
         """
     )
     assert out == "['early', 'started']"
+
+
+def test_greenlets_log_while_the_loop_thread_logs() -> None:
+    """A greenlet's log record is written at once while the loop thread logs without pause.
+
+    Under gevent's own logging locks such a record could wait forever (the loop thread's
+    releases never woke the greenlet): a locustfile with httpx at DEBUG overran its run
+    time because Locust's "--run-time limit reached" record never got written.
+    """
+    out = run_patched(
+        """
+        import logging, os, tempfile, time
+        from bench.locust_adapter._unpatch import restore_thread_primitives
+        restore_thread_primitives()
+        path = os.path.join(tempfile.mkdtemp(), "log")
+        logging.basicConfig(filename=path, level=logging.DEBUG, format="%(message)s")
+        log = logging.getLogger("t")
+        async def chatter():
+            while not stopped:
+                log.debug("loop")
+                await asyncio.sleep(0)
+        stopped = False
+        bridge.loop.call_soon_threadsafe(lambda: bridge.loop.create_task(chatter()))
+        gevent.sleep(0.2)
+        late = 0
+        for i in range(50):
+            started = time.monotonic()
+            with gevent.Timeout(5, False):
+                log.info("greenlet %d", i)
+            late += time.monotonic() - started > 1
+            gevent.sleep(0.01)
+        stopped = True
+        gevent.sleep(0.1)
+        lines = open(path).read().splitlines()
+        print(late, lines.count("loop") > 0, sum(x.startswith("greenlet ") for x in lines))
+        """
+    )
+    assert out == "0 True 50"

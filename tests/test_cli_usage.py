@@ -1,27 +1,42 @@
-"""aegis-bench's usage errors: exit code 2, one clear line, no traceback."""
+"""aegis-bench's usage errors: exit code 2, one clear line, no traceback.
+
+The CLI runs in this process (``bench.cli.main``): a usage error is found before any
+target or Locust starts, so nothing here imports Locust or loads the machine.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from bench.cli._args import duration
+from bench.cli import main
+from bench.cli._parser import build_parser, settings_of
+from bench.options import BURSTS
+from bench.options._values import duration
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bench", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
+    """``aegis-bench ARGS`` in this process: its exit code and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    before = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 # Files each usage-error case finds in its folder ({tmp}): a file in --out's way, bad
@@ -40,6 +55,10 @@ FILES = {
     ),
     "thresholds.toml": "max_leaks = 0\ncolour = 1\n",
     "latin1.toml": 'identity = "/m\u00e9"\n',  # written below as Latin-1, not UTF-8
+    "raises.py": "import bench.locust_adapter\nraise RuntimeError('no users today')\n",
+    "imports.py": "import nowhere\n",
+    "syntax.py": "def broken(:\n",
+    "nousers.py": "from bench.locust_adapter import AegisUser\n",
 }
 LOAD_COMMANDS = ("run", "compare", "ci", "ui")
 # A usage error is found before anything starts: the preflight of a dead --host included.
@@ -103,6 +122,19 @@ USAGE_ERROR_WITHIN_S = 10.0
         (["run", "--host", "http://127.0.0.1:1", "--restart-target-at", "5"], "drop --host"),
         (["run", "--duration", "10s", "--restart-target-at", "10"], "must fall within"),
         (["ui", "--restart-target-at", "5"], "is for run, compare and ci"),
+        (["run", "--host", "http://ann:secret@127.0.0.1:1"], "user name or password"),
+        (["run", "--host", "http://127.0.0.1:1/?x=1"], "with a query or fragment is not a base"),
+        (["run", "--host", "http://127.0.0.1:1/#top"], "with a query or fragment is not a base"),
+        (
+            ["run", "--scenario", "{tmp}/raises.py"],
+            "RuntimeError: no users today (raises.py, line 2)",
+        ),
+        (
+            ["run", "--scenario", "{tmp}/imports.py"],
+            "ModuleNotFoundError: No module named 'nowhere'",
+        ),
+        (["run", "--scenario", "{tmp}/syntax.py"], "SyntaxError: "),
+        (["run", "--scenario", "{tmp}/nousers.py"], "defines no Locust user class"),
     ],
     ids=[
         "zero-users",
@@ -153,6 +185,13 @@ USAGE_ERROR_WITHIN_S = 10.0
         "restart-with-host",
         "restart-after-the-end",
         "restart-in-ui",
+        "host-with-credentials",
+        "host-with-query",
+        "host-with-fragment",
+        "scenario-raises",
+        "scenario-import-fails",
+        "scenario-syntax-error",
+        "scenario-without-users",
     ],
 )
 def test_usage_error_exits_2_with_a_clear_message(
@@ -176,8 +215,10 @@ def test_usage_error_exits_2_with_a_clear_message(
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("aegis-bench")
-    assert len([line for line in result.stderr.splitlines() if "error:" in line]) == 1
+    [line] = result.stderr.strip().splitlines()  # one line, not the whole usage block
+    assert line.startswith("aegis-bench")
+    assert "error:" in line
+    assert line.endswith("--help)")
     assert not (tmp_path / "out").exists()
     assert sorted(tmp_path.rglob("*")) == before
     assert elapsed < USAGE_ERROR_WITHIN_S
@@ -214,11 +255,7 @@ def test_a_bad_thresholds_file_is_a_usage_error(tmp_path: Path) -> None:
      (["--bursts", "0.2"], 0.2)],
 )  # fmt: skip
 def test_expiry_storms_bring_bursts_unless_told_otherwise(
-    options: list[str], bursts: float, tmp_path: Path
+    options: list[str], bursts: float
 ) -> None:
     """With --expire-every, 5% of tasks are bursts (single flight can then be checked)."""
-    from bench.cli._main import build_parser
-    from bench.cli._run import RunSettings
-
-    args = build_parser().parse_args(["run", *options])
-    assert RunSettings.from_args(args, strategy="pooled", out=tmp_path).bursts == bursts
+    assert settings_of(build_parser().parse_args(["run", *options]))[BURSTS] == bursts

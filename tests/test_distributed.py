@@ -19,11 +19,14 @@ from typing import Any
 import pytest
 
 from bench.backend import TargetProcess
-from tests._helpers import free_port
+from bench.registry import RowKind
+from tests._helpers import SUMMARY_KEYS, free_port, key_paths
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "aegis_session.py"
 USERS = 12
+
+pytestmark = pytest.mark.e2e
 
 
 @dataclass
@@ -39,10 +42,12 @@ class DistributedRun:
         return data
 
     def locust_requests(self) -> int:
-        """Locust's own aggregated count, LEAK rows (which are not requests) left out."""
+        """Locust's own aggregated count, finding rows (LEAK, LOST SESSION, BROKEN: not
+        requests) left out."""
         with open(f"{self.csv_prefix}_stats.csv", newline="") as stats:
             rows = list(csv.DictReader(stats))
-        leaks = sum(int(r["Request Count"]) for r in rows if r["Type"] == "LEAK")
+        kinds = {str(kind) for kind in RowKind}
+        leaks = sum(int(r["Request Count"]) for r in rows if r["Type"] in kinds)
         [aggregated] = [r for r in rows if r["Name"] == "Aggregated"]
         return int(aggregated["Request Count"]) - leaks
 
@@ -115,6 +120,15 @@ def test_the_master_writes_the_run_folder(pooled_run: DistributedRun) -> None:
         assert (pooled_run.out / name).is_file(), name
     workers = list((pooled_run.out / "parts").glob("part-worker-*.json"))
     assert len(workers) == 2
+
+
+@pytest.mark.timeout(150)
+def test_a_master_writes_every_summary_field(pooled_run: DistributedRun) -> None:
+    """A plain Locust master's summary.json has the same keys as aegis-bench run's."""
+    summary = pooled_run.summary()
+    assert key_paths(summary) == SUMMARY_KEYS
+    assert summary["connections"]["os_established_peak"] is not None
+    assert summary["outcome"]["exit_code"] == pooled_run.exit_code == 0
 
 
 @pytest.mark.timeout(150)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.e2e]
 
 PROFILE = Path(__file__).resolve().parents[1] / "scenarios" / "profiles" / "fastapi_users.toml"
 
@@ -28,7 +28,9 @@ def fastapi_users_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tests.fastapi_users_app:app", "--fd",
-         str(listener.fileno()), "--log-level", "warning", "--no-access-log"],
+         str(listener.fileno()), "--log-level", "warning", "--no-access-log",
+         # Hashing requests still queued at the end are dropped, not awaited for seconds.
+         "--timeout-graceful-shutdown", "1"],
         pass_fds=[listener.fileno()],
         env={"AEGIS_FASTAPI_USERS_DB": str(database), "PATH": "", "PYTHONPATH": "."},
         cwd=Path(__file__).resolve().parents[1],

@@ -161,6 +161,7 @@ def test_faults_after_reset_wait_for_the_runs_reset() -> None:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.e2e
 def test_sessions_recover_from_expiry_storms_by_refresh(tmp_path: Path) -> None:
     """A run through expiry storms every 2 s fails no call: every session refreshes."""
     result, summary = bench_run(
@@ -179,6 +180,7 @@ def test_sessions_recover_from_expiry_storms_by_refresh(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.e2e
 def test_injected_503s_are_failures_named_by_their_status(tmp_path: Path) -> None:
     """--fault-5xx answers are counted as failed calls labelled HTTP 503, and fail the run."""
     result, summary = bench_run(

@@ -106,6 +106,7 @@ def test_failures_by_kind_sum_to_failures() -> None:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.e2e
 def test_churn_recycles_clients_and_checks_each_new_jar(tmp_path: Path) -> None:
     """--churn recycles clients mid-run; each new one is checked to start with no cookie."""
     result, summary = bench_run(
@@ -119,11 +120,44 @@ def test_churn_recycles_clients_and_checks_each_new_jar(tmp_path: Path) -> None:
     assert summary["failures"] == 0
     assert summary["clients_left_open"] == 0  # a stop mid-recycle still releases
     assert "single_flight_refresh" in summary["lifecycle"]["not_checked"]
-    assert "single_flight_refresh (needs concurrent calls" in result.stdout
+    assert "single_flight_refresh not checked: it needs concurrent calls" in result.stdout
     assert result.returncode == 0, result.stderr
 
 
+STEPS_ONLY = """\
+from locust import task
+
+from bench.locust_adapter import AegisUser
+from bench.steps import browse_identity
+
+
+class StepsOnly(AegisUser):
+    # Its tasks call run_step, not run_task: --churn never recycles a client.
+    @task
+    def browse(self) -> None:
+        self.run_step(browse_identity)
+"""
+
+
 @pytest.mark.timeout(180)
+@pytest.mark.e2e
+def test_churn_a_scenario_never_runs_is_not_exercised_and_fails(tmp_path: Path) -> None:
+    """--churn with a locustfile that never recycles: the run says so and exits 1."""
+    scenario = tmp_path / "steps_only.py"
+    scenario.write_text(STEPS_ONLY)
+    result, summary = bench_run(
+        tmp_path / "out", "--users", "4", "--duration", "4s", "--churn", "0.05",
+        "--scenario", str(scenario),
+    )  # fmt: skip
+    assert summary["lifecycle"]["recycled_clients"] == 0
+    assert summary["exercised"]["churn"]["count"] == 0
+    assert [r["kind"] for r in summary["outcome"]["reasons"]] == ["not_exercised"]
+    assert "NOT EXERCISED (pooled): churn 0.05 asked for clients recycled, none" in result.stderr
+    assert result.returncode == 1
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.e2e
 def test_the_stale_jar_control_breaks_the_empty_jar_invariant(tmp_path: Path) -> None:
     """stale-jar's new clients carry another user's cookie: the invariant breaks, exit 1."""
     result, summary = bench_run(
@@ -180,6 +214,7 @@ async def test_a_jar_not_cleared_on_sign_out_breaks_the_invariant(
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.e2e
 def test_a_burst_of_401s_is_served_by_one_refresh(tmp_path: Path) -> None:
     """Under expiry storms every second, each burst of 401s gets one refresh: exit 0."""
     result, summary = bench_run(
@@ -195,6 +230,7 @@ def test_a_burst_of_401s_is_served_by_one_refresh(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.e2e
 def test_the_no_single_flight_control_breaks_the_invariant(tmp_path: Path) -> None:
     """A client refreshing once per 401 breaks single_flight_refresh and fails the run."""
     result, summary = bench_run(
@@ -263,6 +299,7 @@ def test_invariants_that_never_ran_are_listed_as_not_checked() -> None:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.e2e
 def test_users_whose_refresh_fails_sign_in_again(tmp_path: Path) -> None:
     """During a refresh outage expired sessions are lost; their users sign in again."""
     result, summary = bench_run(

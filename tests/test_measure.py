@@ -1,12 +1,35 @@
-"""The recorder, the instrumented transport and the strategies, on MockTransport."""
+"""The recorder, the instrumented transport and the strategies, on MockTransport; the
+pooled transport and its counting backend on loopback servers (the reference backend,
+over TLS too, and tiny asyncio servers that fail on purpose)."""
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import inspect
+import socket
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpcore
 import httpx
 import pytest
+import trustme
 
-from bench.backend import TargetProcess
-from bench.measure import ACTING_USER, CallRecord, Recorder
+from aegis_client import shared_ssl_context
+from bench.backend import TargetConfig, TargetProcess
+from bench.measure import (
+    ACTING_USER,
+    CURRENT_CALL,
+    CallRecord,
+    InstrumentedTransport,
+    PooledTransport,
+    PooledTransportFactory,
+    Recorder,
+    counting_backend,
+)
 from bench.session import MeasuredSession
 from bench.strategies import (
     PerCallStrategy,
@@ -157,3 +180,216 @@ async def test_both_counting_methods_see_each_new_connection(
     opened = [record.new_connections for record in records]
     # pooled: one connection for five calls; per-call: one per call.
     assert opened == [1, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+
+
+LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10, keepalive_expiry=4.0)
+ME = "/api/v1/auth/me"
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def pooled(backend: httpcore.AsyncNetworkBackend | None = None) -> PooledTransport:
+    return PooledTransport(shared_ssl_context(), LIMITS, network_backend=backend)
+
+
+async def counted_get(client: httpx.AsyncClient, path: str) -> CallRecord:
+    """One GET as the call in flight (``CURRENT_CALL``); an error is left on the record."""
+    call = CallRecord("GET", path)
+    token = CURRENT_CALL.set(call)
+    try:
+        await client.get(path)
+    except httpx.TransportError as exc:
+        call.error = type(exc).__name__
+    finally:
+        CURRENT_CALL.reset(token)
+    return call
+
+
+@asynccontextmanager
+async def loopback_server(handle: Handler) -> AsyncIterator[str]:
+    """A tiny asyncio server on an ephemeral port that serves with ``handle``; its URL."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Reads the request and closes the connection without a word."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.close()
+
+
+async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Reads the request and waits for the client to give up."""
+    await reader.read()
+    writer.close()
+
+
+async def truncate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Announces 100 body bytes, sends 2, hangs up."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{}")
+    await writer.drain()
+    writer.close()
+
+
+async def test_a_counting_pool_counts_each_tcp_connection_once(
+    fresh_target: TargetProcess,
+) -> None:
+    """Through ``network_backend=``, each TCP connection is counted once, as the server agrees."""
+    opened = []
+    for _ in range(2):  # two pools, so two connections
+        transport = pooled(counting_backend("stream"))
+        async with httpx.AsyncClient(base_url=fresh_target.url, transport=transport) as client:
+            opened += [(await counted_get(client, ME)).new_connections for _ in range(3)]
+    assert opened == [1, 0, 0, 1, 0, 0]
+    assert fresh_target.stats()["connections"]["accepted"] == 2
+
+
+async def test_the_trace_modes_backend_counts_nothing(target: TargetProcess) -> None:
+    """The backend of the "trace" mode opens connections without counting them."""
+    transport = pooled(counting_backend("trace"))
+    async with httpx.AsyncClient(base_url=target.url, transport=transport) as client:
+        assert (await counted_get(client, ME)).new_connections == 0
+
+
+async def test_the_response_keeps_httpcores_extensions(target: TargetProcess) -> None:
+    """The response carries httpcore's network stream and HTTP version."""
+    async with httpx.AsyncClient(base_url=target.url, transport=pooled()) as client:
+        response = await client.get(ME)
+    assert response.status_code == 401
+    assert response.http_version == "HTTP/1.1"
+    assert isinstance(response.extensions["network_stream"], httpcore.AsyncNetworkStream)
+
+
+async def test_a_refused_connection_raises_httpx_connect_error() -> None:
+    """httpcore's ConnectError for a closed port arrives as httpx.ConnectError."""
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with httpx.AsyncClient(transport=pooled(counting_backend("stream"))) as client:
+        with pytest.raises(httpx.ConnectError) as caught:
+            await client.get(f"http://127.0.0.1:{port}/")
+    assert isinstance(caught.value.__cause__, httpcore.ConnectError)
+
+
+async def test_the_timeout_extension_reaches_the_pool() -> None:
+    """A server that never answers raises httpx.ReadTimeout after the request's read timeout."""
+    async with (
+        loopback_server(never_answer) as url,
+        httpx.AsyncClient(transport=pooled()) as client,
+    ):
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get(url, timeout=httpx.Timeout(5.0, read=0.2))
+
+
+async def test_a_body_that_breaks_off_raises_an_httpx_error() -> None:
+    """An error while the body is read arrives as httpx.RemoteProtocolError."""
+    async with (
+        loopback_server(truncate) as url,
+        httpx.AsyncClient(transport=pooled()) as client,
+        client.stream("GET", url) as response,
+    ):
+        with pytest.raises(httpx.RemoteProtocolError):
+            await response.aread()
+
+
+@pytest.mark.parametrize("count_with", ["stream", "trace"])
+async def test_a_context_counts_the_connection_of_a_failed_exchange(count_with: str) -> None:
+    """StrategyContext's transport counts a connection whose exchange got no answer at all."""
+    async with loopback_server(hang_up) as url:
+        transport = StrategyContext(url, count_with=count_with).transport()
+        async with httpx.AsyncClient(base_url=url, transport=transport) as client:
+            calls = [await counted_get(client, "/x") for _ in range(2)]
+    assert [call.error for call in calls] == ["RemoteProtocolError"] * 2
+    assert [call.new_connections for call in calls] == [1, 1]
+
+
+async def test_a_transport_without_a_counting_pool_counts_new_network_streams(
+    target: TargetProcess,
+) -> None:
+    """httpx's own transport under a context falls back to spotting new network streams."""
+
+    def httpx_transport() -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport(verify=shared_ssl_context(), limits=LIMITS)
+
+    context = StrategyContext(target.url, make_inner_transport=httpx_transport)
+    opened = []
+    for _ in range(2):
+        async with httpx.AsyncClient(base_url=target.url, transport=context.transport()) as client:
+            opened += [(await counted_get(client, ME)).new_connections for _ in range(2)]
+    assert opened == [1, 0, 1, 0]
+
+
+def test_a_pool_counting_for_the_other_mode_is_refused() -> None:
+    """Wrapping a pool that counts for "stream" in a "trace" transport is a ValueError."""
+    with pytest.raises(ValueError, match="counting_backend"):
+        InstrumentedTransport(pooled(counting_backend("stream")), count_with="trace")
+
+
+@pytest.fixture(scope="module")
+def tls_target(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TargetProcess, ssl.SSLContext]]:
+    """The reference backend over TLS, and an SSL context that trusts it."""
+    authority = trustme.CA()
+    pem = tmp_path_factory.mktemp("tls") / "server.pem"
+    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    trust = ssl.create_default_context()
+    authority.configure_trust(trust)
+    config = TargetConfig(port=0, certfile=str(pem), keyfile=str(pem))
+    with TargetProcess(config, verify=trust) as process:
+        yield process, trust
+
+
+@pytest.mark.parametrize("count_with", ["stream", "trace"])
+async def test_https_connections_and_handshakes_are_counted_once(
+    count_with: str, tls_target: tuple[TargetProcess, ssl.SSLContext]
+) -> None:
+    """Over https, the pool verifies with its SSL context; one connection, one handshake."""
+    target, trust = tls_target
+    factory = PooledTransportFactory(LIMITS, trust)
+    context = StrategyContext(target.url, make_inner_transport=factory, count_with=count_with)
+    async with httpx.AsyncClient(base_url=target.url, transport=context.transport()) as client:
+        calls = [await counted_get(client, ME) for _ in range(3)]
+    assert [call.error for call in calls] == [None] * 3
+    assert [call.new_connections for call in calls] == [1, 0, 0]
+    assert [call.tls_handshakes for call in calls] == [1, 0, 0]
+
+
+def _private_accesses(source: str) -> list[str]:
+    """Attributes named ``_x`` read off anything but ``self``/``cls``, and private imports."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            own = isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+            if not own and not node.attr.startswith("__"):
+                found.append(ast.unparse(node))
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
+            "getattr",
+            "setattr",
+            "hasattr",
+        ):
+            name = node.args[1] if len(node.args) > 1 else None
+            if isinstance(name, ast.Constant) and str(name.value).startswith("_"):
+                found.append(ast.unparse(node))
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            modules = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+            )
+            found += [m for m in modules if m.startswith(("httpx._", "httpcore._"))]
+    return found
+
+
+def test_no_private_attribute_of_httpx_or_httpcore_is_touched() -> None:
+    """The transport, the pool and the strategies' wiring use public APIs only."""
+    for owner in (InstrumentedTransport, PooledTransport, StrategyContext):
+        path = Path(inspect.getfile(owner))
+        source = path.read_text()
+        assert _private_accesses(source) == [], path.name
+        for private in ("_network_backend", "httpcore._", "httpx._", "AutoBackend"):
+            assert private not in source, (path.name, private)

@@ -31,6 +31,7 @@ def load(path: Path) -> dict[str, pyperf.Benchmark]:
     return {bench.get_name(): bench for bench in pyperf.BenchmarkSuite.load(str(path))}
 
 
+@pytest.mark.e2e
 def test_construct_benchmark_writes_both_clients(tmp_path: Path) -> None:
     """bench_construct times APIClient and stock httpx construction into one pyperf file."""
     out = tmp_path / "construct.json"
@@ -40,6 +41,7 @@ def test_construct_benchmark_writes_both_clients(tmp_path: Path) -> None:
     assert all(value > 0 for bench in benchmarks.values() for value in bench.get_values())
 
 
+@pytest.mark.e2e
 def test_rss_benchmark_stores_bytes(tmp_path: Path) -> None:
     """bench_rss stores RSS per client with unit byte, and a stock client costs more."""
     out = tmp_path / "rss.json"
@@ -49,6 +51,7 @@ def test_rss_benchmark_stores_bytes(tmp_path: Path) -> None:
     assert benchmarks["rss-per-httpx-asyncclient"].mean() > benchmarks["rss-per-apiclient"].mean()
 
 
+@pytest.mark.e2e
 def test_get_benchmark_measures_both_clients_on_the_real_backend(
     tmp_path: Path, target: TargetProcess
 ) -> None:
@@ -60,6 +63,7 @@ def test_get_benchmark_measures_both_clients_on_the_real_backend(
     assert all(value > 0 for bench in benchmarks.values() for value in bench.get_values())
 
 
+@pytest.mark.e2e
 def test_bridge_benchmark_runs(tmp_path: Path) -> None:
     """bench_bridge measures the hop cost in gevent-patched workers."""
     out = tmp_path / "bridge.json"
@@ -76,6 +80,7 @@ def write_compare_summary(folder: Path, ratio: float, low: float, high: float) -
     (folder / "summary.json").write_text(json.dumps({"comparison": comparison}))
 
 
+@pytest.mark.e2e
 def test_calibration_counts_reruns_outside_each_others_interval(tmp_path: Path) -> None:
     """calibrate_intervals reports how often a rerun's value fell in another's interval."""
     write_compare_summary(tmp_path / "a", 1.5, 1.4, 1.6)

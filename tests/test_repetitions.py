@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from bench.cli._args import auto_processes
-from bench.measure import LATE_START_S, CallRecord, Recorder
-from bench.report import build_summary, ratio_interval, rerun_interval
+from bench.measure import LATE_START_S, CallRecord, Part, Recorder
+from bench.options._catalog import auto_processes
+from bench.report import ratio_interval, rerun_interval
 from bench.report._repetitions import t_975
+from tests._helpers import part_of
+from tests._helpers import summarise as summarise_parts
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -30,13 +32,14 @@ def snapshot(*calls: CallRecord) -> dict[str, Any]:
     return recorder.snapshot()
 
 
-def part(**fields: Any) -> dict[str, Any]:
+def part(**fields: Any) -> Part:
     """A load process's part: 100 calls over a 10 s run, fields overriding."""
     base = {
         "role": "local", "pid": 1, "final": True, "recorder": snapshot(*[call()] * 100),
         "started_at": 1000.0, "stopped_at": 1010.0, "cpu_s": 1.0, "users_peak": 5,
+        "clients_built": 5, "clients_released": 5,
     }  # fmt: skip
-    return {**base, **fields}
+    return part_of(**{**base, **fields})
 
 
 def window(opened_at: float, closed_at: float, calls: int, cpu_s: float) -> dict[str, Any]:
@@ -44,12 +47,10 @@ def window(opened_at: float, closed_at: float, calls: int, cpu_s: float) -> dict
             "recorder": snapshot(*[call(0.004)] * calls)}  # fmt: skip
 
 
-def summarise(parts: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
-    summary, _ = build_summary(
-        parts, strategy="pooled", users=5, duration_requested_s=10.0, partial=False,
-        target="http://127.0.0.1:1", server=None, **options,
-    )  # fmt: skip
-    return summary
+def summarise(parts: list[Part], **context: Any) -> dict[str, Any]:
+    if "box_cpu" in context:
+        context["box_cpu"] = tuple(context["box_cpu"])
+    return summarise_parts(parts, users=5, duration_requested_s=10.0, **context)
 
 
 # Intervals across repetitions.
@@ -217,11 +218,7 @@ def test_an_idle_generator_is_not_flagged() -> None:
 # --processes auto.
 
 
-@pytest.mark.parametrize(
-    ("cores", "target_here", "expected"), [(1, True, 1), (2, True, 1), (8, True, 7), (8, False, 8)]
-)
-def test_auto_processes_leave_the_target_a_core(
-    cores: int, target_here: bool, expected: int
-) -> None:
-    """auto gives one load process per core, less one for a target on this machine."""
-    assert auto_processes(target_on_this_machine=target_here, cores=cores) == expected
+@pytest.mark.parametrize(("cores", "expected"), [(1, 1), (2, 1), (8, 7)])
+def test_auto_processes_leave_the_target_a_core(cores: int, expected: int) -> None:
+    """auto gives one load process per core, less one for the target on this machine."""
+    assert auto_processes(cores=cores) == expected

@@ -22,15 +22,14 @@ from typing import Any
 
 import pytest
 
+from bench import numbers as fmt
 from bench.measure import CallRecord, Recorder
+from bench.options import Limits
 from bench.report import (
     AT_RATE,
     CAPACITY,
     PhaseRun,
-    Thresholds,
-    build_summary,
     comparison_headline,
-    evaluate,
     print_comparison,
     print_table,
     write_compare,
@@ -39,7 +38,7 @@ from bench.report import (
     write_report_html,
     write_text_atomic,
 )
-from bench.report import _format as fmt
+from tests._helpers import part_of, summarise
 
 LEAKS = 22_442
 RPS = 12_345.6
@@ -80,12 +79,11 @@ def make_run(
                        start_delay_s=(i % 7) / 1000 if rate else None)
         )  # fmt: skip
     recorded = recorder.drain()
-    part = {"role": "local", "recorder": recorded, "started_at": 100.0,
-            "stopped_at": 102.0, "cpu_s": 0.25, "users_peak": 5, "rate_rps": rate}  # fmt: skip
-    summary, _ = build_summary(
-        [part], strategy=strategy, users=5, duration_requested_s=2.0, partial=False,
-        target="http://localhost", server=None,
-    )  # fmt: skip
+    part = part_of(recorder=recorded, started_at=100.0, stopped_at=102.0, cpu_s=0.25,
+                   users_peak=5, rate_rps=rate)  # fmt: skip
+    summary = summarise(
+        [part], strategy=strategy, users=5, duration_requested_s=2.0, target="http://localhost"
+    )
     summary["throughput_rps"] = RPS
     summary["connections"].update(client_opened=LEAKS, server_accepted=LEAKS)
     summary["isolation"].update(isolation)
@@ -131,9 +129,10 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
     terminal = io.StringIO()
     with umask(0o022), pytest.MonkeyPatch.context() as patch:
         patch.setattr("bench.report._compare._pyperf_table", lambda paths, name: "")
-        _, combined = write_compare(
+        limits = Limits(max_error_rate=0.01, max_p99_ms=5.0, min_speedup=1.5)
+        combined, outcome = write_compare(
             out, runs, ["pooled", "per-call"], repetitions=2, offered_rate_rps=RATE,
-            offered_rate_from="--rate",
+            offered_rate_from="--rate", limits=limits,
         )  # fmt: skip
         comparison = combined["comparison"]
         write_report_html(
@@ -141,10 +140,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
             labels=[f"{r.strategy} {r.phase} {r.repetition}" for r in shown],
             headline=comparison_headline(comparison),
         )  # fmt: skip
-        checks = evaluate(
-            Thresholds(max_error_rate=0.01, max_p99_ms=5.0, min_speedup=1.5), comparison
-        )
-        write_gate_markdown(out / "ci.md", checks, comparison)
+        write_gate_markdown(out / "ci.md", outcome, comparison)
         with contextlib.redirect_stdout(terminal):
             print_table([leaky_summary, summaries[out / "per-call" / f"{AT_RATE}-1"]])
             print_comparison(comparison)

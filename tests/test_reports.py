@@ -16,15 +16,11 @@ from typing import Any
 import pyperf
 import pytest
 
-from bench.report import (
-    CHART_TITLES,
-    VALUES_PER_BENCHMARK,
-    Thresholds,
-    build_summary,
-    evaluate,
-    load_thresholds,
-)
+from bench.options import Limits, load_limits
+from bench.outcome import ReasonKind, evaluate, judge_comparison
+from bench.report import CHART_TITLES, VALUES_PER_BENCHMARK
 from bench.report._lifecycle import invariant_cell
+from tests._helpers import part_of, summarise
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -49,13 +45,15 @@ def suite(path: Path) -> dict[str, pyperf.Benchmark]:
     return {bench.get_name(): bench for bench in pyperf.BenchmarkSuite.load(str(path))}
 
 
+@pytest.mark.e2e
 def test_broken_threshold_exits_1_and_is_named(ci_run: Any) -> None:
     """A threshold no run can meet makes ci exit 1 and name it."""
     result, _ = ci_run
     assert result.returncode == 1
-    assert "THRESHOLD BROKEN: max-p99-ms[pooled]" in result.stderr
+    assert "THRESHOLD BROKEN (max-p99-ms[pooled])" in result.stderr
 
 
+@pytest.mark.e2e
 def test_junit_file_parses_and_counts_failures(ci_run: Any) -> None:
     """junit.xml is valid XML with one case per threshold and the broken ones failed."""
     _, out = ci_run
@@ -68,6 +66,7 @@ def test_junit_file_parses_and_counts_failures(ci_run: Any) -> None:
     assert "FAILED" in (out / "ci.md").read_text()
 
 
+@pytest.mark.e2e
 def test_each_run_folder_has_a_pyperf_file_of_quantiles(ci_run: Any) -> None:
     """Every run folder's pyperf file holds its distribution as the same number of quantiles."""
     _, out = ci_run
@@ -79,6 +78,7 @@ def test_each_run_folder_has_a_pyperf_file_of_quantiles(ci_run: Any) -> None:
     assert counts == {VALUES_PER_BENCHMARK}
 
 
+@pytest.mark.e2e
 def test_comparison_pyperf_file_holds_one_run_per_repetition(ci_run: Any) -> None:
     """The top-level pyperf file has one pyperf run per repetition, one value each."""
     _, out = ci_run
@@ -90,6 +90,7 @@ def test_comparison_pyperf_file_holds_one_run_per_repetition(ci_run: Any) -> Non
     assert "intended start" in pooled["all-requests"].get_metadata()["aegis_value"]
 
 
+@pytest.mark.e2e
 def test_pyperf_compare_to_reads_both_strategies(ci_run: Any) -> None:
     """python -m pyperf compare_to runs cleanly on the two strategies' top-level files."""
     _, out = ci_run
@@ -104,6 +105,7 @@ def test_pyperf_compare_to_reads_both_strategies(ci_run: Any) -> None:
     assert "all-requests" in result.stdout
 
 
+@pytest.mark.e2e
 def test_compare_md_opens_with_the_headline(ci_run: Any) -> None:
     """compare.md's first paragraph is the headline sentence, with N and the offered rate."""
     _, out = ci_run
@@ -113,6 +115,7 @@ def test_compare_md_opens_with_the_headline(ci_run: Any) -> None:
     assert "## Isolation" in (out / "compare.md").read_text()
 
 
+@pytest.mark.e2e
 def test_combined_summary_holds_the_repetitions(ci_run: Any) -> None:
     """summary.json has comparison.repetitions, the throughput ratio's interval and every run."""
     _, out = ci_run
@@ -129,6 +132,7 @@ def test_combined_summary_holds_the_repetitions(ci_run: Any) -> None:
     )
 
 
+@pytest.mark.e2e
 def test_every_run_folder_has_its_report(ci_run: Any) -> None:
     """Each run folder of the comparison holds its own report.html."""
     _, out = ci_run
@@ -137,6 +141,7 @@ def test_every_run_folder_has_its_report(ci_run: Any) -> None:
     assert all((folder / "report.html").is_file() for folder in folders)
 
 
+@pytest.mark.e2e
 def test_report_html_is_one_offline_file_with_the_charts(ci_run: Any) -> None:
     """report.html embeds plotly, loads no script from the network, and holds the charts."""
     _, out = ci_run
@@ -147,6 +152,7 @@ def test_report_html_is_one_offline_file_with_the_charts(ci_run: Any) -> None:
         assert title in page
 
 
+@pytest.mark.e2e
 def test_compare_md_and_report_html_show_the_session_lifecycle(ci_run: Any) -> None:
     """Both reports list the lifecycle's invariants: held with its checks, or not checked."""
     _, out = ci_run
@@ -180,7 +186,7 @@ def test_thresholds_file_rejects_unknown_keys(tmp_path: Path) -> None:
     path = tmp_path / "t.toml"
     path.write_text("max_p99 = 5\n")
     with pytest.raises(ValueError, match="max_p99"):
-        load_thresholds(path)
+        load_limits(path)
 
 
 def strategy_figures(**isolation: Any) -> dict[str, Any]:
@@ -190,6 +196,8 @@ def strategy_figures(**isolation: Any) -> dict[str, Any]:
     return {
         "isolation": {**clean, **isolation},
         "error_rate": 0.0,
+        "failures": 0,
+        "requests": 1000,
         "latency_at_rate_ms": {"p50": none, "p99": none},
         "connections_per_request": none,
         "capacity_rps": none,
@@ -200,67 +208,53 @@ def comparison(**strategies: dict[str, Any]) -> dict[str, Any]:
     return {"repetitions": 3, "strategies": strategies}
 
 
-def test_leaks_of_the_shared_control_do_not_break_the_gate() -> None:
-    """The deliberately leaking shared strategy never counts against max-leaks."""
+def test_leaks_of_every_strategy_break_the_gate_negative_controls_included() -> None:
+    """Leaks fail the gate whichever strategy leaked: the shared control is no exception."""
     leaky = {"leaks": 19, "verdict": "leak", "reason": "leaks"}
     leaks, *_ = evaluate(
-        Thresholds(), comparison(pooled=strategy_figures(), shared=strategy_figures(**leaky))
+        Limits(), comparison(pooled=strategy_figures(), shared=strategy_figures(**leaky))
     )
-    assert leaks.passed
-    leaks, *_ = evaluate(Thresholds(), comparison(pooled=strategy_figures(**leaky)))
     assert not leaks.passed
+    leaks, *_ = evaluate(Limits(max_leaks=19), comparison(shared=strategy_figures(**leaky)))
+    assert leaks.passed
 
 
-def test_a_run_that_checked_nothing_fails_the_gate() -> None:
-    """A strategy whose isolation was not checked breaks the gate: no evidence is never a pass."""
-    reason = "capacity 1: 0 identity checks: no call completed"
-    unchecked = strategy_figures(checked=0, verdict="not checked", reason=reason)
-    checks = evaluate(Thresholds(), comparison(pooled=unchecked))
-    broken = [check for check in checks if not check.passed]
-    assert [check.name for check in broken] == ["isolation-checked[pooled]"]
-    assert "not checked" in broken[0].message
+def test_a_run_that_checked_nothing_fails_the_comparison() -> None:
+    """A run whose isolation was not checked fails the comparison: no evidence is no pass."""
+    unchecked = summarise([part_of()])  # no call at all
+    outcome = judge_comparison([("pooled capacity 1", unchecked)], [])
+    assert [r.kind for r in outcome.reasons] == [ReasonKind.NOT_CHECKED]
+    assert outcome.reasons[0].subject == "pooled capacity 1"
+    assert outcome.exit_code == 1
 
 
 def test_more_users_than_requested_is_noted() -> None:
     """A run where Locust ran more users than asked for says so in summary notes."""
-    part = {"role": "worker", "users_peak": 19_250, "recorder": {}}
-    summary, _ = build_summary(
-        [part], strategy="pooled", users=15_000, duration_requested_s=150.0, partial=False,
-        target="http://127.0.0.1:1", server=None,
-    )  # fmt: skip
+    summary = summarise([part_of(role="worker", users_peak=19_250)], users=15_000)
     [note] = summary["notes"]
     assert "19,250 users for 15,000 requested" in note
 
 
-def memory_part(*, window_peak: int | None) -> dict[str, Any]:
+def memory_part(*, window_peak: int | None) -> Any:
     """A load process's part: 100 users, RSS 100 MiB at start, 300 MiB at the stop's burst."""
     mib = 1024 * 1024
-    window = {"opened_at": 10.0, "closed_at": 20.0, "users_at_open": 100, "recorder": {}}
-    if window_peak is not None:
+    window: dict[str, Any] = {"opened_at": 10.0, "closed_at": 20.0, "users_at_open": 100}
+    if window_peak is None:
+        window = {}
+    else:
         window["rss_peak"] = window_peak * mib
-    return {
-        "role": "worker", "users_peak": 100, "recorder": {}, "rss_at_start": 100 * mib,
-        "rss_peak": 300 * mib, "window": window,
-    }  # fmt: skip
+    return part_of(role="worker", users_peak=100, rss_at_start=100 * mib, rss_peak=300 * mib,
+                   window=window)  # fmt: skip
 
 
 def test_rss_per_session_comes_from_the_window_and_the_whole_run_is_kept() -> None:
     """RSS per session is the window's peak growth; the stop's burst stays in _whole_run."""
-    summary, _ = build_summary(
-        [memory_part(window_peak=150), memory_part(window_peak=200)], strategy="pooled",
-        users=200, duration_requested_s=30.0, partial=False, target="http://127.0.0.1:1",
-        server=None,
-    )  # fmt: skip
+    summary = summarise([memory_part(window_peak=150), memory_part(window_peak=200)], users=200)
     assert summary["client_rss_kib_per_session"] == 768.0  # (50 + 100) MiB / 200 users
     assert summary["client_rss_kib_per_session_whole_run"] == 2048.0  # 400 MiB / 200
 
 
 def test_rss_per_session_without_a_window_is_the_whole_run() -> None:
     """A run without a steady-state window reports its whole run's RSS growth."""
-    part = memory_part(window_peak=None)
-    part["window"] = {}
-    summary, _ = build_summary(
-        [part], strategy="pooled", users=100, duration_requested_s=30.0, partial=False,
-        target="http://127.0.0.1:1", server=None,
-    )  # fmt: skip
+    summary = summarise([memory_part(window_peak=None)], users=100)
     assert summary["client_rss_kib_per_session"] == 2048.0

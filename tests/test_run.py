@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.timeout(180)
+from tests._helpers import SUMMARY_KEYS, key_paths
+
+pytestmark = [pytest.mark.timeout(180), pytest.mark.e2e]
 
 DURATION_S = 5
 Run = tuple[subprocess.CompletedProcess[str], dict[str, Any], float]
@@ -75,6 +77,14 @@ def test_pooled_run_succeeds_with_a_complete_summary(pooled_run: Any) -> None:
     assert (out / "locust_stats.csv").is_file()
     assert (out / "report.html").is_file()
     assert (out / "pyperf-pooled.json").is_file()
+
+
+def test_a_cli_run_writes_every_summary_field(pooled_run: Any) -> None:
+    """aegis-bench run's summary.json has exactly the builder's keys (so a web-UI test's
+    and a Locust master's: tests/test_web_ui.py, tests/test_distributed.py)."""
+    _, summary, _, _ = pooled_run
+    assert key_paths(summary) == SUMMARY_KEYS
+    assert summary["outcome"] == {"complete": True, "passed": True, "exit_code": 0, "reasons": []}
 
 
 def test_pooled_users_each_hold_one_connection(pooled_run: Any) -> None:
@@ -207,7 +217,8 @@ IDLE = textwrap.dedent(
 
 
 def test_a_run_without_a_completed_call_writes_a_summary_that_says_so(tmp_path: Path) -> None:
-    """Zero calls: a valid partial summary giving the reason, not checked, exit 1, no traceback."""
+    """Zero calls: a complete summary whose isolation was not checked (saying why), and
+    whose outcome is that: exit 1, no traceback."""
     scenario = tmp_path / "idle.py"
     scenario.write_text(IDLE)
     out = tmp_path / "run"
@@ -215,9 +226,11 @@ def test_a_run_without_a_completed_call_writes_a_summary_that_says_so(tmp_path: 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert summary["requests"] == 0
-    assert summary["partial"] is True
-    assert any("no call completed" in reason for reason in summary["partial_reasons"])
+    assert summary["partial"] is False  # the run ran its course: it checked nothing
     assert summary["isolation"]["verdict"] == "not checked"
+    assert "no call completed" in summary["isolation"]["reason"]
+    assert [r["kind"] for r in summary["outcome"]["reasons"]] == ["not_checked"]
+    assert "ISOLATION NOT CHECKED" in result.stderr
     assert not (out / "pyperf-pooled.json").exists()
     assert (out / "report.html").is_file()
 

@@ -44,6 +44,7 @@ def _answer(request: httpx.Request) -> httpx.Response:
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.e2e
 def test_the_benchmark_prints_the_breakdown_and_writes_json(tmp_path: Path) -> None:
     """At 20 sessions the script prints every component, the GC table and the load table."""
     out = tmp_path / "memory.json"

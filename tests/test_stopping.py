@@ -35,6 +35,8 @@ GONE_TIMEOUT_S = 20.0  # from the exit (or the SIGKILL) until no process of the 
 # ``[     4s] users     40  requests      1,234  failures ...`` (every 2 s)
 PROGRESS = re.compile(r"^\[\s*\d+s\] users\s+(\d+)\s+requests\s+([\d,]+)\s")
 
+pytestmark = pytest.mark.e2e
+
 
 class BenchRun:
     """One ``aegis-bench run`` child whose stdout and stderr are always drained."""

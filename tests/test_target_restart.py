@@ -38,6 +38,7 @@ def _wait_for_requests(lines: queue.Queue[str], timeout_s: float = 60.0) -> None
             return
 
 
+@pytest.mark.e2e
 def test_a_target_restart_leaves_isolation_not_checked(tmp_path: Path) -> None:
     """When the target restarts during a run, its oracle saw only part: not checked, exit 1."""
     port, out = _free_port(), tmp_path / "run"
@@ -106,6 +107,7 @@ def test_counters_of_several_lives_add_up() -> None:
     }  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_restart_target_at_restarts_the_embedded_target_and_users_sign_in_again(
     tmp_path: Path,
 ) -> None:

@@ -179,7 +179,8 @@ async def test_a_refused_sign_out_skips_the_replay() -> None:
     assert backend.logout_cookies == ["cookie-of-alice"]
     assert REPLAY not in {record.method for record in records}
     assert verdicts(records).count("replay_skipped_sign_out_failed") == 1
-    assert "sign_out_checked" not in verdicts(records)
+    assert verdicts(records).count("sign_out_checked") == 1  # its cookie was compared
+    assert "foreign_session" not in verdicts(records)
     assert session.session_cookie() is None  # the jar is emptied all the same
     replay = summarize(records)["checks"]["replay"]
     assert replay == {
@@ -306,6 +307,26 @@ async def test_a_sign_out_carrying_another_session_is_a_foreign_session() -> Non
         "no_cookie": 0,
     }
     assert "cookie-of" not in json.dumps(isolation)  # no session secret in the summary
+
+
+async def test_a_refused_sign_out_carrying_another_session_is_a_foreign_session() -> None:
+    """The sign-out's cookie is compared before its answer is looked at: a sign-out the
+    target refused that carried bob's cookie is still a foreign_session (and a leak)."""
+    backend = CookieBackend(logout_status=401)
+    backend.sessions["cookie-of-bob"] = "bob"
+    measured = InstrumentedTransport(httpx.MockTransport(backend.handle))
+    client = APIClient(BASE, transport=SwapCookieOnSignOut(measured, "cookie-of-bob"))
+    records: list[CallRecord] = []
+    session = MeasuredSession(client, "alice", "pw", records.append)
+    assert await start_session(session)
+    await end_session(session)
+    await client.aclose()
+    sign_out = next(record for record in records if record.endpoint == LOGOUT)
+    assert not sign_out.ok
+    assert set(sign_out.verdicts or ()) >= {"foreign_session", "replay_skipped_foreign_session"}
+    isolation = summarize(records)
+    assert isolation["foreign_sessions"] == 1
+    assert isolation["checks"]["sign_out_cookie"] == {"ran": 1, "failed": 1}
 
 
 async def test_a_sign_out_without_a_cookie_is_a_lost_session_not_a_foreign_one() -> None:

@@ -64,6 +64,8 @@ return rows;
 
 Rows = dict[str, str]
 
+pytestmark = pytest.mark.e2e
+
 
 def _bench_command() -> list[str]:
     """``python -m bench``, or the ``aegis-bench`` script when the module cannot run."""

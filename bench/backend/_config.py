@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.faults import Faults
 
@@ -34,6 +37,19 @@ class TargetConfig:
     # Accounts to start with (JSON from ``/_bench/accounts``): a restarted target keeps
     # its users, as a database would, but not their sessions.
     accounts_file: str | None = None
+
+    def to_json(self) -> str:
+        """The configuration as one JSON value (how a target process gets it)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> TargetConfig:
+        """A configuration from :meth:`to_json`'s text; ``ValueError`` if it is not one."""
+        data: dict[str, Any] = json.loads(text)
+        faults = data.pop("faults", None) or {}
+        outage = faults.get("refresh_outage")
+        faults["refresh_outage"] = tuple(outage) if outage else None
+        return cls(**data, faults=Faults(**faults))
 
     @property
     def scheme(self) -> str:

@@ -94,35 +94,8 @@ def serve(config: TargetConfig, *, ready: Callable[[str], None] | None = None) -
 
 
 def _arguments(config: TargetConfig) -> list[str]:
-    arguments = [
-        "--host", config.host,
-        "--port", str(config.port),
-        "--session-ttl", repr(config.session_ttl_s),
-        "--refresh-window", repr(config.refresh_window_s),
-        "--keep-alive", repr(config.keep_alive_s),
-        "--projects-per-user", str(config.projects_per_user),
-        "--crosswire-rate", repr(config.crosswire_rate),
-    ]  # fmt: skip
-    if config.crosswire_seed is not None:
-        arguments += ["--crosswire-seed", str(config.crosswire_seed)]
-    if config.certfile and config.keyfile:
-        arguments += ["--certfile", config.certfile, "--keyfile", config.keyfile]
-    faults = config.faults
-    arguments += [
-        "--fault-5xx", repr(faults.error_rate),
-        "--fault-slow", repr(faults.slow_rate),
-        "--fault-slow-seconds", repr(faults.slow_s),
-        "--fault-reset", repr(faults.reset_rate),
-    ]  # fmt: skip
-    if faults.expire_every_s:
-        arguments += ["--expire-every", repr(faults.expire_every_s)]
-    if faults.refresh_outage:
-        arguments += ["--refresh-outage", "{!r}+{!r}".format(*faults.refresh_outage)]
-    if faults.after_reset:
-        arguments += ["--faults-after-reset"]
-    if config.accounts_file is not None:
-        arguments += ["--accounts-file", config.accounts_file]
-    return arguments
+    """The child's command line: its whole configuration as one JSON value."""
+    return ["--config", config.to_json()]
 
 
 class TargetProcess:

@@ -18,21 +18,22 @@ rest.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cli._run import RunSettings, execute_run
+from bench.cli._run import execute_run
 from bench.cli._signals import STOP
+from bench.options import OUT, RATE, REPEAT, STRATEGIES, STRATEGY, Limits, Settings
 from bench.report import AT_RATE, CAPACITY, PhaseRun
 
 __all__ = [
     "OFFERED_SHARE_OF_CAPACITY",
     "ComparisonRuns",
+    "folder_of",
     "run_comparison",
-    "validate_comparison",
+    "settings_of_run",
 ]
 
 # The offered rate of the latency runs, as a share of the lowest capacity: low enough
@@ -54,24 +55,16 @@ class ComparisonRuns:
         return [r for r in self.runs if r.strategy == strategy and r.phase == phase]
 
 
-def _settings(
-    args: argparse.Namespace,
-    strategy: str,
-    folder: Path,
-    env: tuple[tuple[str, str], ...],
-    rate_rps: float | None,
-) -> RunSettings:
-    return RunSettings.from_args(args, strategy=strategy, out=folder, env=env, rate_rps=rate_rps)
-
-
-def _folder(out: Path, strategy: str, phase: str, repetition: int) -> Path:
+def folder_of(out: Path, strategy: str, phase: str, repetition: int) -> Path:
+    """Where one run of a comparison writes its run folder."""
     return out / strategy / f"{phase}-{repetition}"
 
 
-def validate_comparison(args: argparse.Namespace, out: Path) -> None:
-    """Fail with a usage error before anything starts (every strategy's settings)."""
-    for strategy in args.strategies:
-        _settings(args, strategy, _folder(out, strategy, CAPACITY, 1), (), None).validate()
+def settings_of_run(
+    settings: Settings, strategy: str, folder: Path, rate_rps: float | None
+) -> Settings:
+    """One run's settings: the comparison's, with its strategy, folder and offered rate."""
+    return settings.replace({STRATEGY: strategy, OUT: folder, RATE: rate_rps})
 
 
 def _capacity(folder: Path) -> float:
@@ -79,12 +72,13 @@ def _capacity(folder: Path) -> float:
     return float(summary.get("throughput_rps") or 0.0)
 
 
-def _offered_rate(args: argparse.Namespace, done: ComparisonRuns) -> tuple[float | None, str]:
+def _offered_rate(settings: Settings, done: ComparisonRuns) -> tuple[float | None, str]:
     """The latency runs' offered rate and where it came from (None: no latency runs)."""
-    if args.rate is not None:
-        return float(args.rate), "--rate"
+    asked = settings[RATE]
+    if asked is not None:
+        return asked, "--rate"
     means = {}
-    for strategy in args.strategies:
+    for strategy in settings[STRATEGIES]:
         values = [_capacity(run.folder) for run in done.of(strategy, CAPACITY)]
         means[strategy] = sum(values) / len(values) if values else 0.0
     lowest = min(means, key=lambda name: means[name])
@@ -98,36 +92,35 @@ def _offered_rate(args: argparse.Namespace, done: ComparisonRuns) -> tuple[float
 
 
 def run_comparison(
-    args: argparse.Namespace,
-    out: Path,
-    url: str,
+    settings: Settings,
     env: tuple[tuple[str, str], ...],
     restart_target: Callable[[], None] | None = None,
+    limits: Limits | None = None,
 ) -> ComparisonRuns:
-    """Run both phases against the target at ``url``; return what ran.
+    """Run both phases against the target at ``settings.required(HOST)``; return what ran.
 
     ``restart_target`` restarts the embedded target (``--restart-target-at``, in every run).
     """
     done = ComparisonRuns(runs=[])
+    repeat = settings[REPEAT]
 
     def phase(name: str, rate_rps: float | None) -> None:
-        for repetition in range(1, args.repeat + 1):
-            for strategy in args.strategies:
+        for repetition in range(1, repeat + 1):
+            for strategy in settings[STRATEGIES]:
                 if STOP.requested:
                     return
-                folder = _folder(out, strategy, name, repetition)
-                label = f"{name} {repetition}/{args.repeat}"
+                folder = folder_of(settings.required(OUT), strategy, name, repetition)
                 rate = f" at {rate_rps:,.0f} rps" if rate_rps else ""
-                print(f"== {strategy}: {label}{rate}", flush=True)
-                settings = _settings(args, strategy, folder, env, rate_rps)
-                execute_run(settings, url, restart_target)
+                print(f"== {strategy}: {name} {repetition}/{repeat}{rate}", flush=True)
+                run = settings_of_run(settings, strategy, folder, rate_rps)
+                execute_run(run, env, restart_target, limits)
                 done.runs.append(PhaseRun(strategy, name, repetition, folder))
 
     phase(CAPACITY, None)
     if STOP.requested:
         done.offered_rate_from = f"no latency runs: stopped by {STOP.name}"
         return done
-    done.offered_rate_rps, done.offered_rate_from = _offered_rate(args, done)
+    done.offered_rate_rps, done.offered_rate_from = _offered_rate(settings, done)
     if done.offered_rate_rps is not None:
         phase(AT_RATE, done.offered_rate_rps)
     return done

@@ -17,56 +17,47 @@ import sys
 import time
 
 from bench._lifeline import preexec_die_with_parent
-from bench.cli._run import STOP_TIMEOUT_S, RunSettings, stop_grace_s, tool_options
+from bench.cli._locust_child import STOP_TIMEOUT_S, stop_grace_s
 from bench.cli._signals import STOP
+from bench.options import HOST, OUT, SCENARIO, USERS, Settings
 
 __all__ = ["WEB_HOST", "serve_ui"]
 
 WEB_HOST = "127.0.0.1"  # the web UI starts tests: it never listens beyond loopback
 
 
-def _command(
-    settings: RunSettings, host: str, web_port: int, form_defaults: list[str]
-) -> list[str]:
+def _command(settings: Settings, web_port: int) -> list[str]:
     return [
         sys.executable, "-m", "locust",
-        "-f", str(settings.scenario),
-        "--host", host,
+        "-f", str(settings[SCENARIO]),
         "--web-host", WEB_HOST,
         "--web-port", str(web_port),
         # Locust's master binds its worker port on every interface unless told.
         "--master-bind-host", WEB_HOST,
-        "--users", str(settings.users),
-        "--spawn-rate", f"{settings.spawn_rate:g}",
-        "--run-time", f"{int(settings.duration_s)}s",
         "--stop-timeout", str(STOP_TIMEOUT_S),
-        "--logfile", str(settings.out / "locust.log"),
-        *tool_options(settings),
-        *form_defaults,
+        "--logfile", str(settings.required(OUT) / "locust.log"),
+        # The command's options: the start form's defaults (target faults included).
+        *settings.locust_argv(),
     ]  # fmt: skip
 
 
-def serve_ui(
-    settings: RunSettings, host: str, web_port: int, form_defaults: list[str] | None = None
-) -> int:
-    """Run Locust's web UI until a stop signal or until Locust ends; its exit code.
-
-    ``form_defaults`` are more Locust options, shown as the start form's defaults (the
-    target faults).
-    """
-    settings.out.mkdir(parents=True, exist_ok=True)
-    with (settings.out / "locust-stdout.txt").open("wb") as stdout:
+def serve_ui(settings: Settings, env: tuple[tuple[str, str], ...], web_port: int) -> int:
+    """Run Locust's web UI until a stop signal or until Locust ends; its exit code."""
+    out = settings.required(OUT)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "locust-stdout.txt").open("wb") as stdout:
         child = subprocess.Popen(
-            _command(settings, host, web_port, form_defaults or []),
+            _command(settings, web_port),
             stdout=stdout,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **dict(settings.env)},
+            env={**os.environ, **dict(env)},
             start_new_session=True,
             preexec_fn=preexec_die_with_parent(),
         )
         print(
-            f"aegis-bench: web UI on http://{WEB_HOST}:{web_port}/ against {host}; "
-            f"run folders go to {settings.out} (Ctrl-C stops)",
+            f"aegis-bench: web UI on http://{WEB_HOST}:{web_port}/ against "
+            f"{settings.required(HOST)}; "
+            f"run folders go to {out} (Ctrl-C stops)",
             flush=True,
         )
         asked_at: float | None = None
@@ -76,7 +67,7 @@ def serve_ui(
                 child.send_signal(signal.SIGTERM)  # Locust's graceful shutdown
                 asked_at = now
             elif asked_at is not None and (
-                STOP.immediate or now > asked_at + stop_grace_s(settings.users)
+                STOP.immediate or now > asked_at + stop_grace_s(settings[USERS])
             ):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)

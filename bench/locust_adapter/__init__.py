@@ -12,11 +12,16 @@ import sys
 if "trio" not in sys.modules:
     sys.modules["trio"] = None  # type: ignore[assignment]
 
-from bench.locust_adapter._bridge import LoopBridge
-from bench.locust_adapter._plugin import register_listeners
-from bench.locust_adapter._user import AegisUser, APICallFailed
-from bench.think_time import ThinkTime
+from bench.locust_adapter._versions import check_versions
 
-__all__ = ["APICallFailed", "AegisUser", "LoopBridge", "ThinkTime"]
+check_versions()
+
+from bench.locust_adapter._bridge import LoopBridge  # noqa: E402
+from bench.locust_adapter._plugin import register_listeners  # noqa: E402
+from bench.locust_adapter._steps import APICallFailed, SessionFinding  # noqa: E402
+from bench.locust_adapter._user import AegisUser  # noqa: E402
+from bench.think_time import ThinkTime  # noqa: E402
+
+__all__ = ["APICallFailed", "AegisUser", "LoopBridge", "SessionFinding", "ThinkTime"]
 
 register_listeners()

@@ -23,9 +23,8 @@ from typing import Any
 import gevent
 from locust.runners import Runner
 
-from bench.locust_adapter import _runtime
-from bench.measure import ServerStats, oracle_state, server_stats
-from bench.report import build_summary, load_parts, write_json_atomic, write_run_folder
+from bench.measure import Part, PartError
+from bench.report import write_json_atomic
 
 __all__ = [
     "FINISH_MESSAGE",
@@ -33,7 +32,6 @@ __all__ = [
     "PartCollector",
     "finish_workers",
     "on_finish_request",
-    "write_test_run_folder",
 ]
 
 PART_MESSAGE = "aegis_part"
@@ -50,7 +48,7 @@ logger = logging.getLogger(__name__)
 class PartCollector:
     """The master's copy of its workers' latest parts for the test running now."""
 
-    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parts: dict[str, Part] = field(default_factory=dict)
     out_dir: Path | None = None  # the test's parts folder, when the master writes one
 
     def reset(self, out_dir: Path | None) -> None:
@@ -60,45 +58,48 @@ class PartCollector:
     def on_message(self, environment: Any, msg: Any, **_: Any) -> None:
         """Keep (and write) a part a worker sent: ``{"name": ..., "part": {...}}``."""
         data = msg.data if isinstance(msg.data, dict) else {}
-        name, part = str(data.get("name", "")), data.get("part")
-        if not name.startswith("part-") or not isinstance(part, dict):
-            logger.warning("aegis-bench: ignored a malformed part from worker %s", msg.node_id)
+        try:
+            part = Part.from_json(data.get("part"))
+        except PartError as exc:  # another version of the tool, or a broken message
+            logger.warning("aegis-bench: ignored a part from worker %s: %s", msg.node_id, exc)
             return
         # Two workers on two machines may share a PID: the node id tells them apart.
-        name = f"part-worker-{msg.node_id}-{part.get('test_seq', 0)}.json"
+        name = f"part-worker-{msg.node_id}-{part.test_seq}.json"
         self.parts[name] = part
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.out_dir / name, part)
+            write_json_atomic(self.out_dir / name, part.to_json())
 
     def final_from(self) -> set[str]:
         """The workers (node ids) whose final part for this test has arrived."""
         return {
             name.removeprefix("part-worker-").rsplit("-", 1)[0]
             for name, part in self.parts.items()
-            if part.get("final")
+            if part.final
         }
 
 
 COLLECTOR = PartCollector()
 
 
-def finish_workers(environment: Any) -> None:
+def finish_workers(environment: Any) -> list[str]:
     """On the master: ask every worker to stop its users and send its final part, and
-    wait until each has (at most ``--stop-timeout`` and a margin)."""
+    wait until each has (at most ``--stop-timeout`` and a margin); the workers whose
+    final part never came."""
     runner = environment.runner
     workers = [client.id for client in runner.clients.all]
     if not workers:
-        return
+        return []
     runner.send_message(FINISH_MESSAGE, None)
     margin = FINISH_MARGIN_S + runner.user_count / FINISH_USERS_PER_S
     deadline = time.monotonic() + float(environment.stop_timeout or 0) + margin
     while time.monotonic() < deadline:
         missing = set(workers) - COLLECTOR.final_from()
         if not missing:
-            return
+            return []
         gevent.sleep(0.1)
     logger.warning("aegis-bench: no final part from worker(s) %s", ", ".join(sorted(missing)))
+    return sorted(missing)
 
 
 def on_finish_request(environment: Any, **_: Any) -> None:
@@ -110,36 +111,3 @@ def on_finish_request(environment: Any, **_: Any) -> None:
         # Runner.stop, not WorkerRunner's: no "client_stopped", which would make the
         # master forget the worker before it tells it to quit.
         gevent.spawn(Runner.stop, runner)
-
-
-def write_test_run_folder(
-    environment: Any,
-    runtime: _runtime.ProcessRuntime,
-    folder: Path,
-    reset: ServerStats | None,
-) -> dict[str, Any]:
-    """Merge the test's parts into ``folder``'s summary.json, report and pyperf file."""
-    options = environment.parsed_options
-    host = environment.host or ""
-    reading = server_stats(host, "/_bench/stats") if host else ServerStats(None, "unavailable")
-    if reset is not None:
-        state, oracle_expected = oracle_state(reset, reading)
-    else:
-        state, oracle_expected = reading.state, False
-    parts = load_parts(folder / "parts")
-    users = getattr(options, "num_users", None) or environment.runner.target_user_count or 0
-    summary, recorder = build_summary(
-        parts,
-        strategy=runtime.strategy.name,
-        users=int(users),
-        duration_requested_s=getattr(options, "run_time", None),
-        partial=False,
-        target=host,
-        server=reading.data if state == "available" else None,
-        server_state=state,
-        oracle_expected=oracle_expected,
-        profile=runtime.profile,
-    )
-    summary["profile"] = runtime.profile.name
-    write_run_folder(folder, summary, recorder)
-    return summary

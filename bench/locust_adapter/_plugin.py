@@ -30,19 +30,17 @@ from bench.locust_adapter._collect import (
     on_finish_request,
 )
 from bench.locust_adapter._csv import patch_csv_writer
-from bench.locust_adapter._folders import FOLDERS, live_view, part_extra
+from bench.locust_adapter._folders import FOLDERS
 from bench.locust_adapter._gc import freeze_long_lived
+from bench.locust_adapter._live import live_view
 from bench.locust_adapter._options import add_arguments
-from bench.locust_adapter._settings import (
-    AdapterSettings,
-    SettingsError,
-    settings_from,
-    settings_of,
-)
+from bench.locust_adapter._settings import AdapterSettings, SettingsError, settings_from
 from bench.locust_adapter._target_faults import apply_target_faults
 from bench.locust_adapter._unpatch import restore_thread_primitives
 from bench.locust_adapter._webui import install as install_web_ui
 from bench.measure import raise_open_file_limit
+from bench.options import PARTS_ONLY, PROGRESS, WARMUP, Door
+from bench.outcome import ExitCode
 
 __all__ = ["HEARTBEAT_LIVENESS", "PROGRESS_INTERVAL_S", "register_listeners"]
 
@@ -53,7 +51,6 @@ WORKER_REPORT_S = 2.0  # a part sent to the master: the web UI's Sessions tab sh
 ORPHAN_CHECK_S = 1.0
 # The longest the window waits for users still signing in after spawning completed.
 SIGN_IN_WAIT_MAX_S = 120.0
-CSV_SETTLE_S = 1.2  # Locust's CSV_STATS_INTERVAL_SEC (1 s), and a margin
 # How long a final write waits for the users of a racing stop to be gone.
 USERS_GONE_TIMEOUT_S = 30.0
 # How many heartbeat intervals (1 s) Locust's master waits before it counts a load
@@ -76,8 +73,9 @@ import httpcore._backends.anyio  # noqa: E402, F401
 def _quiet_client_loggers() -> None:
     # httpx logs every request at INFO and Locust enables INFO: that cost 19% of
     # throughput here. aegis_client's per-error warnings are redundant with Locust's
-    # failure table and would be written from the loop thread under gevent's patched
-    # locks, so only errors of the client itself get through.
+    # failure table, so only errors of the client itself get through. A locustfile may
+    # lower these levels again: logging's locks are shared safely with the loop thread
+    # (_unpatch.share_logging_locks), so that costs throughput, never a hang.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("aegis_client").setLevel(logging.ERROR)
@@ -109,18 +107,9 @@ def _new_runtime(
     bridge = previous.bridge if previous is not None else fresh
     return _runtime.ProcessRuntime(
         role=role,
-        strategy=settings.strategy,
-        think_time=settings.think_time,
+        settings=settings,
         out_dir=None,
         bridge=bridge,
-        profile=settings.profile,
-        keepalive_s=settings.keepalive_s,
-        count_with=settings.count_with,
-        timeout_s=settings.timeout_s,
-        rate_rps=settings.rate_rps,
-        warmup_s=settings.warmup_s,
-        churn=settings.churn,
-        bursts=settings.bursts,
         deliver=(lambda name, part: _send_part(environment, name, part))
         if role == "worker"
         else None,
@@ -134,7 +123,7 @@ def _on_init(environment: Any, **_: Any) -> None:
         settings = settings_from(options)
     except SettingsError as exc:
         sys.stderr.write(f"aegis-bench: error: {exc}\n")
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     runner = environment.runner
     role = _role(runner)
     if role == "master":
@@ -155,7 +144,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     _runtime.install(_new_runtime(environment, role, settings))
     if getattr(environment, "web_ui", None) is not None:
         install_web_ui(environment, lambda: live_view(environment, FOLDERS))
-    if role != "worker" and getattr(options, "aegis_progress", False):
+    if role != "worker" and getattr(options, PROGRESS.dest or "", False):
         gevent.spawn(_print_progress, environment)
     if role != "master":
         gevent.spawn(_sample_usage, environment)
@@ -172,17 +161,17 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     """
     previous = _runtime.current()
     try:
-        settings = settings_from(environment.parsed_options)
+        settings = settings_from(environment.parsed_options, Door.WEB_FORM)
     except SettingsError as exc:  # checked by the form: only a worker's own files
         logging.getLogger(__name__).error("aegis-bench: %s; the last test's settings apply", exc)
-        settings = settings_of(previous)
+        settings = previous.settings
     if previous.started_at is not None and previous.bridge is not None:
         with contextlib.suppress(Exception):
             previous.bridge.run(previous.strategy.shutdown)
     runtime = _new_runtime(environment, previous.role, settings, previous)
     _runtime.install(runtime)
     if runtime.role != "worker" and not getattr(
-        environment.parsed_options, "aegis_parts_only", False
+        environment.parsed_options, PARTS_ONLY.dest or "", False
     ):
         apply_target_faults(environment.host or "", settings.target_faults)
     if runtime.role != "worker":
@@ -211,7 +200,7 @@ def _open_window(runtime: _runtime.ProcessRuntime) -> None:
     deadline = time.monotonic() + SIGN_IN_WAIT_MAX_S
     while runtime.users_signing_in > 0 and time.monotonic() < deadline:
         gevent.sleep(0.1)
-    gevent.sleep(runtime.warmup_s)
+    gevent.sleep(runtime.settings.values[WARMUP])
     if runner is None or runner.state in (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP):
         return  # the test stopped within the warm-up: there is no steady state
     runtime.gc_freeze = freeze_long_lived()  # before the window: its pause stays out
@@ -223,7 +212,7 @@ def _on_test_stopping(environment: Any, **_: Any) -> None:
     runtime.close_window()
     runtime.sample(environment.runner.user_count)
     if runtime.role == "master":
-        finish_workers(environment)
+        FOLDERS.missing_workers = finish_workers(environment)
 
 
 def _on_test_stop(environment: Any, **_: Any) -> None:
@@ -243,8 +232,27 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
         # before telling its master it is ready again: 10 s in which the web UI could
         # start no test. The master's next spawn message sets it back.
         environment.stop_timeout = 0
-    runtime.write_part(part_extra(environment, runtime), final=True)
+    runtime.write_part(final=True)
     FOLDERS.finish_test(environment, runtime)
+
+
+def _on_quitting(environment: Any, **_: Any) -> None:
+    """Locust is shutting down. Before its test stopped, that is a signal's doing: the
+    test's run folder says so, and Locust's exit code is that signal's.
+
+    Locust computes its exit code right after this event and stops the users (which
+    writes the run folder) only after, so the code is set here. Its SIGINT path runs
+    inside ``except KeyboardInterrupt``; its SIGTERM path in a signal handler.
+    """
+    runtime = _runtime.current_or_none()
+    if runtime is None or runtime.role == "worker" or runtime.final_written:
+        return
+    if runtime.started_at is None or FOLDERS.current is None:
+        return
+    interrupted = isinstance(sys.exc_info()[1], KeyboardInterrupt)
+    FOLDERS.stopped_by = "SIGINT" if interrupted else "SIGTERM"
+    if not getattr(environment.parsed_options, PARTS_ONLY.dest or "", False):
+        environment.process_exit_code = ExitCode.SIGINT if interrupted else ExitCode.SIGTERM
 
 
 def _on_quit(exit_code: int = 0, **_: Any) -> None:
@@ -271,12 +279,7 @@ def _on_quit(exit_code: int = 0, **_: Any) -> None:
         gevent.sleep(0.1)
     runtime.close_window()
     if not runtime.final_written and environment is not None:
-        runtime.write_part(part_extra(environment, runtime), final=True)
-    if environment is not None and getattr(environment.parsed_options, "csv_prefix", None):
-        # Locust's CSV writer rewrites its files once a second and is not asked for a
-        # last write before they close: without this pause the CSV misses the users'
-        # final calls (their sign-outs), and no longer agrees with summary.json.
-        gevent.sleep(CSV_SETTLE_S)
+        runtime.write_part(final=True)
     if runtime.bridge is not None:
         # Whatever the strategy still holds (the shared client) is closed on the loop.
         with contextlib.suppress(Exception):
@@ -309,14 +312,14 @@ def _write_checkpoints(environment: Any) -> None:
         runtime = _runtime.current_or_none()
         # A worker's parts feed the master's live Sessions tab: every 2 s, unless the
         # run is aegis-bench run's (parts only, no live view): a snapshot costs CPU.
-        live = not getattr(environment.parsed_options, "aegis_parts_only", False)
+        live = not getattr(environment.parsed_options, PARTS_ONLY.dest or "", False)
         worker = runtime is not None and runtime.role == "worker"
         gevent.sleep(WORKER_REPORT_S if worker and live else CHECKPOINT_S)
         runtime = _runtime.current_or_none()
         if runtime is None:
             return
         if runtime.started_at is not None and not runtime.final_written:
-            runtime.write_part(part_extra(environment, runtime), final=False)
+            runtime.write_part(final=False)
 
 
 def _sample_usage(environment: Any) -> None:
@@ -357,4 +360,5 @@ def register_listeners() -> None:
     events.spawning_complete.add_listener(_on_spawning_complete)
     events.test_stopping.add_listener(_on_test_stopping)
     events.test_stop.add_listener(_on_test_stop)
+    events.quitting.add_listener(_on_quitting)
     events.quit.add_listener(_on_quit)

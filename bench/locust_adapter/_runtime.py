@@ -1,7 +1,8 @@
-"""Per-process state of the adapter: the loop bridge, the recorder, the strategy.
+"""Per-process state of the adapter: the loop bridge, the recorders, the test's settings.
 
-Built in ``events.init`` (after Locust's ``--processes`` fork) in every process;
-a master process that runs no users gets no bridge.
+Built in ``events.init`` (after Locust's ``--processes`` fork) in every process, and
+anew at every test start (under the options the test starts with); a master process
+that runs no users gets no bridge.
 """
 
 from __future__ import annotations
@@ -19,94 +20,35 @@ from typing import Any
 
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._gc import Freeze
-from bench.measure import CallRecord, Recorder, cpu_seconds, rss_bytes
-from bench.profile import AEGIS, Profile
+from bench.locust_adapter._settings import AdapterSettings
+from bench.locust_adapter._window import Window
+from bench.measure import (
+    CallRecord,
+    Part,
+    PartGenerator,
+    PartLifecycle,
+    Recorder,
+    cpu_seconds,
+    rss_bytes,
+)
+from bench.options import COUNT_CONNECTIONS, KEEPALIVE, RATE, TIMEOUT, WARMUP
+from bench.profile import Profile
 from bench.report import write_json_atomic
 from bench.strategies import ClientStrategy, StrategyContext, pooled_transport_factory
-from bench.think_time import ThinkTime
 
-__all__ = ["ProcessRuntime", "Window", "current", "current_or_none", "install", "uninstall"]
+__all__ = ["ProcessRuntime", "current", "current_or_none", "install", "uninstall"]
 
 MAX_INVARIANT_EXAMPLES = 10
 
 
 @dataclass
-class Window:
-    """The steady-state window of this process: open once spawned and warmed up, until stop.
-
-    Latency, throughput and CPU per request come from the calls recorded while it is
-    open; ramp-up (users signing in) and the stop (users signing out) stay outside.
-    """
-
-    opened_at: float | None = None
-    closed_at: float | None = None
-    cpu_at_open: float = 0.0
-    cpu_at_close: float = 0.0
-    users_at_open: int = 0
-    # The process's peak RSS while the window is open: what holding the sessions under
-    # steady load costs, without the ramp's and the stop's bursts of calls in flight.
-    rss_peak: int = 0
-    # Where the window starts and ends in the process's CPU and loop-lag samples.
-    samples_at_open: tuple[int, int] = (0, 0)
-    samples_at_close: tuple[int, int] | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.opened_at is not None and self.closed_at is None
-
-    def open(self, users: int, samples: tuple[int, int]) -> None:
-        """Open the window now (once: a test restarted later does not reopen it)."""
-        if self.opened_at is None:
-            self.opened_at, self.cpu_at_open, self.users_at_open = time.time(), cpu_seconds(), users
-            self.samples_at_open = samples
-            self.rss_peak = rss_bytes()
-
-    def close(self, samples: tuple[int, int]) -> None:
-        """Close the window now, if it is open."""
-        if self.is_open:
-            self.closed_at, self.cpu_at_close = time.time(), cpu_seconds()
-            self.samples_at_close = samples
-
-    def as_part(self, steady: Recorder, warmup_s: float) -> dict[str, Any]:
-        """The window's fields in a part file (still open: up to now)."""
-        closed = self.closed_at
-        cpu = self.cpu_at_close if closed is not None else cpu_seconds()
-        return {
-            "warmup_s": warmup_s,
-            "opened_at": self.opened_at,
-            "closed_at": closed if closed is not None else time.time(),
-            "still_open": self.is_open,
-            "cpu_s": cpu - self.cpu_at_open if self.opened_at is not None else 0.0,
-            "users_at_open": self.users_at_open,
-            "rss_peak": self.rss_peak,
-            # [start, end) of the window in generator.cpu_percent and .loop_lag_ms.
-            "cpu_samples": [self.samples_at_open[0], (self.samples_at_close or (None, None))[0]],
-            "lag_samples": [self.samples_at_open[1], (self.samples_at_close or (None, None))[1]],
-            "recorder": steady.snapshot(),
-        }
-
-
-@dataclass
 class ProcessRuntime:
-    """Everything one Locust process shares between its users."""
+    """Everything one Locust process shares between its users during one test."""
 
     role: str  # "local", "worker" or "master"
-    strategy: ClientStrategy
-    think_time: ThinkTime
+    settings: AdapterSettings
     out_dir: Path | None
     bridge: LoopBridge | None
-    profile: Profile = AEGIS
-    keepalive_s: float = 4.0
-    count_with: str = "stream"
-    timeout_s: float = 10.0
-    # Open model: requests per second offered over all sessions; None: closed loop.
-    rate_rps: float | None = None
-    # Seconds between the end of spawning and the opening of the steady-state window.
-    warmup_s: float = 2.0
-    # The share of tasks that recycle the user's client instead (--churn).
-    churn: float = 0.0
-    # The share of tasks that make a burst of concurrent calls instead (--bursts).
-    bursts: float = 0.0
     # Every call of the run (accounting, isolation), and the steady-state window's only.
     recorder: Recorder = field(default_factory=Recorder)
     # The window's charts come from the whole run's timeline: it keeps none of its own.
@@ -131,6 +73,7 @@ class ProcessRuntime:
     recycled_clients: int = 0
     # Users that signed in again on their client after losing their session.
     signed_in_again: int = 0
+    bursts: int = 0  # burst tasks run
     # Refreshes by how many 401s each served, as their tasks saw them.
     refresh_served: Counter[int] = field(default_factory=Counter)
     # Lifecycle invariants: how often each was checked, how often it broke, examples.
@@ -148,6 +91,14 @@ class ProcessRuntime:
     _usernames: itertools.count[int] = field(default_factory=itertools.count)
     _contexts: dict[str, StrategyContext] = field(default_factory=dict)
 
+    @property
+    def strategy(self) -> ClientStrategy:
+        return self.settings.strategy
+
+    @property
+    def profile(self) -> Profile:
+        return self.settings.profile
+
     def new_username(self) -> str:
         """A name unique to this run and process (several processes may share a backend)."""
         return f"u{self.prefix}-{next(self._usernames)}"
@@ -155,12 +106,13 @@ class ProcessRuntime:
     def context_for(self, base_url: str) -> StrategyContext:
         context = self._contexts.get(base_url)
         if context is None:
+            values = self.settings.values
             context = self._contexts[base_url] = StrategyContext(
                 base_url,
-                make_inner_transport=pooled_transport_factory(self.keepalive_s),
-                timeout=self.timeout_s,
+                make_inner_transport=pooled_transport_factory(values[KEEPALIVE]),
+                timeout=values[TIMEOUT],
                 profile=self.profile,
-                count_with=self.count_with,
+                count_with=values[COUNT_CONNECTIONS],
             )
         return context
 
@@ -224,7 +176,7 @@ class ProcessRuntime:
     def part_name(self) -> str:
         return f"part-{self.role}-{os.getpid()}-{self.test_seq}.json"
 
-    def write_part(self, extra: dict[str, Any], *, final: bool) -> None:
+    def write_part(self, *, final: bool) -> None:
         """Deliver this test's measurements: to ``deliver`` (a worker's master), else to
         ``<out>/part-<role>-<pid>-<test>.json``, atomically.
 
@@ -236,7 +188,7 @@ class ProcessRuntime:
         if (self.out_dir is None and self.deliver is None) or self.final_written:
             return
         self.final_written = final
-        part = self.part(extra, final=final)
+        part = self.part(final=final).to_json()
         if self.deliver is not None:
             self.deliver(self.part_name, part)
             return
@@ -244,48 +196,48 @@ class ProcessRuntime:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.out_dir / self.part_name, part)
 
-    def part(self, extra: dict[str, Any], *, final: bool = False) -> dict[str, Any]:
+    def part(self, *, final: bool = False) -> Part:
         """This test's measurements so far, as a part (the summary merges the parts)."""
-        return {
-            "role": self.role,
-            "pid": os.getpid(),
-            "test_seq": self.test_seq,
-            "final": final,
-            "strategy": self.strategy.name,
-            "started_at": self.started_at,
-            "stopped_at": self.stopped_at or time.time(),
-            "cpu_s": cpu_seconds() - self.cpu_at_start,
-            "rss_at_start": self.rss_at_start,
-            "rss_peak": self.rss_peak,
-            "users_peak": self.users_peak,
-            "clients_built": self.clients_built,
-            "clients_released": self.clients_released,
-            "sessions_alive": self.sessions_alive,
-            "users_without_session": self.users_without_session,
-            "sign_in_failures": dict(self.sign_in_failures),
-            "lifecycle": {
-                "recycled_clients": self.recycled_clients,
-                "signed_in_again": self.signed_in_again,
-                "refresh_served": {str(k): v for k, v in sorted(self.refresh_served.items())},
-                "invariants": {
+        lag = self.bridge.lag_ms if self.bridge else []
+        return Part(
+            role=self.role,
+            pid=os.getpid(),
+            test_seq=self.test_seq,
+            final=final,
+            strategy=self.strategy.name,
+            started_at=self.started_at,
+            stopped_at=self.stopped_at or time.time(),
+            cpu_s=cpu_seconds() - self.cpu_at_start,
+            rss_at_start=self.rss_at_start,
+            rss_peak=self.rss_peak,
+            users_peak=self.users_peak,
+            clients_built=self.clients_built,
+            clients_released=self.clients_released,
+            sessions_alive=self.sessions_alive,
+            users_signing_in=self.users_signing_in,
+            users_without_session=self.users_without_session,
+            sign_in_failures=dict(self.sign_in_failures),
+            lifecycle=PartLifecycle(
+                recycled_clients=self.recycled_clients,
+                signed_in_again=self.signed_in_again,
+                bursts=self.bursts,
+                refresh_served={str(k): v for k, v in sorted(self.refresh_served.items())},
+                invariants={
                     name: {"checked": count, "broken": self.invariants_broken[name]}
                     for name, count in self.invariants_checked.items()
                 },
-                "invariant_examples": self.invariant_examples,
-            },
-            "generator": {
-                "cpu_percent": [round(value, 1) for value in self.cpu_percent],
-                "loop_lag_ms": [
-                    round(value, 2) for value in (self.bridge.lag_ms if self.bridge else [])
-                ],
-                "gc_frozen_objects": self.gc_freeze.frozen_objects if self.gc_freeze else None,
-                "gc_freeze_s": round(self.gc_freeze.collect_s, 4) if self.gc_freeze else None,
-            },
-            "recorder": self.recorder.snapshot(),
-            "window": self.window.as_part(self.steady, self.warmup_s),
-            "rate_rps": self.rate_rps,
-            **extra,
-        }
+                invariant_examples=list(self.invariant_examples),
+            ),
+            generator=PartGenerator(
+                cpu_percent=[round(value, 1) for value in self.cpu_percent],
+                loop_lag_ms=[round(value, 2) for value in lag],
+                gc_frozen_objects=self.gc_freeze.frozen_objects if self.gc_freeze else None,
+                gc_freeze_s=round(self.gc_freeze.collect_s, 4) if self.gc_freeze else None,
+            ),
+            recorder=self.recorder.snapshot(),
+            window=self.window.as_part(self.steady, self.settings.values[WARMUP]),
+            rate_rps=self.settings.values[RATE],
+        )
 
 
 _CURRENT: ProcessRuntime | None = None

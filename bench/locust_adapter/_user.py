@@ -18,18 +18,15 @@ from locust.user.task import (
 
 from bench.locust_adapter import _runtime
 from bench.locust_adapter._bridge import LoopBridge
-from bench.measure import (
-    ACTING_USER,
-    BOUNDED_REQUESTS,
-    NEW_CLIENT_EMPTY_JAR,
-    SINGLE_FLIGHT,
-    CallRecord,
-)
-from bench.session import REPLAY, MeasuredSession
+from bench.locust_adapter._steps import check_step, report_calls
+from bench.measure import ACTING_USER, CallRecord
+from bench.options import BURSTS, CHURN, RATE, THINK_TIME
+from bench.registry import Invariant
+from bench.session import MeasuredSession
 from bench.steps import browse_burst, end_session, sign_in, start_session
 from bench.strategies import ClientStrategy
 
-__all__ = ["LEAK_REQUEST_TYPE", "LEAK_VERDICTS", "APICallFailed", "AegisUser", "IsolationLeak"]
+__all__ = ["AegisUser"]
 
 T = TypeVar("T")
 DEFAULT_PASSWORD = "bench-password"
@@ -37,34 +34,10 @@ DEFAULT_PASSWORD = "bench-password"
 # cap (with jitter, so users that failed together do not retry together).
 SIGN_IN_BACKOFF_S = 0.5
 SIGN_IN_BACKOFF_MAX_S = 10.0
-
-
-class APICallFailed(Exception):
-    """A verb returned ``None``; the message is the status or exception class."""
-
-
-class IsolationLeak(Exception):
-    """A call showed one session's data or cookie where another's belonged."""
-
-
-# The client-side verdicts that are leaks, and what each means in Locust's failures.
-LEAK_VERDICTS = {
-    "leak": "answered another user's data",
-    "foreign_session": "sign-out carried another session's cookie",
-    "lost_session": "sent without its session's cookie",
-    "cookie_after_sign_out": "sent a signed-out session's cookie",
-    "replay_accepted": "the target accepted a signed-out session's cookie",
-}
 # A step that signs the user in: registration (the first time) or sign-in (again).
 SignIn = Callable[[MeasuredSession], Awaitable[bool]]
-# No request loops (BOUNDED_REQUESTS): a step (one task's hand-over) makes at most this
-# many calls, and a call at most this many exchanges (the request, one refresh, a retry).
-MAX_CALLS_PER_STEP = 8
-MAX_EXCHANGES_PER_CALL = 3
 # The share of recycled clients whose user signs out first (the others just drop it).
 SIGN_OUT_BEFORE_RECYCLE = 0.5
-# Locust's "Method" column for the rows of leaks: ``LEAK GET /api/v1/auth/me``.
-LEAK_REQUEST_TYPE = "LEAK"
 
 
 class AegisUser(User):
@@ -109,11 +82,11 @@ class AegisUser(User):
         """Think time between tasks (``--think-time``); in the open model, until the next is due."""
         if self._next_start is not None:
             return max(0.0, self._next_start - time.monotonic())
-        return self._runtime.think_time.sample(self._runtime.rng)
+        return self._runtime.settings.values[THINK_TIME].sample(self._runtime.rng)
 
     def _request_interval_s(self) -> float | None:
         """Open model: seconds between this user's requests, so all users offer the rate."""
-        rate = self._runtime.rate_rps
+        rate = self._runtime.settings.values[RATE]
         if not rate:
             return None
         users = getattr(self.environment.parsed_options, "num_users", None) or 1
@@ -141,7 +114,7 @@ class AegisUser(User):
         client, cookies = self._bridge().run(build)
         if cookies is not None:
             runtime.check_invariant(
-                NEW_CLIENT_EMPTY_JAR,
+                Invariant.NEW_CLIENT_EMPTY_JAR,
                 cookies == 0,
                 lambda: {
                     "user": self.username,
@@ -171,10 +144,13 @@ class AegisUser(User):
         if self.session is not None and not self.session.signed_in:
             self._sign_in_again()
             return
-        draw = runtime.rng.random() if runtime.churn or runtime.bursts else 1.0
-        if draw < runtime.churn:
+        values = runtime.settings.values
+        churn, bursts = values[CHURN], values[BURSTS]
+        draw = runtime.rng.random() if churn or bursts else 1.0
+        if draw < churn:
             self.recycle_client()
-        elif draw < runtime.churn + runtime.bursts:
+        elif draw < churn + bursts:
+            runtime.bursts += 1
             self.run_step(browse_burst)
         else:
             self.run_step(step)
@@ -340,51 +316,6 @@ class AegisUser(User):
         finally:
             self._report(start_delay, session.peak_in_flight)
 
-    def _check_step(self, calls: list[CallRecord], concurrency: int) -> None:
-        """The invariants of one hand-over: no request loop; and, when its calls ran
-        ``concurrency`` > 1 at once and refreshed, one refresh at a time (single flight:
-        checked only where a burst could break it). How many 401s each refresh served
-        (more than one: a burst served by a single flight)."""
-        runtime = self._runtime
-        exchanges = max(call.http_requests for call in calls)
-        runtime.check_invariant(
-            BOUNDED_REQUESTS,
-            len(calls) <= MAX_CALLS_PER_STEP and exchanges <= MAX_EXCHANGES_PER_CALL,
-            lambda: {
-                "user": self.username,
-                "calls": str(len(calls)),
-                "most_exchanges_in_a_call": str(exchanges),
-            },
-        )
-        judged = [call for call in calls if call.verdicts is not None]
-        if not judged:  # the common case: nothing happened to the session
-            return
-        # A 401 on a credential route is wrong credentials; on a replay, its refusal.
-        credential = runtime.profile.credential_routes
-        unauthorized = refreshes = overlapping = 0
-        for call in judged:
-            assert call.verdicts is not None
-            if call.endpoint not in credential and call.method != REPLAY:
-                # 401s a refresh could serve: a retry's 401 is followed by none.
-                unauthorized += call.verdicts.count("unauthorized")
-                unauthorized -= call.verdicts.count("retry_unauthorized")
-                refreshes += call.verdicts.count("refresh")
-                overlapping += call.verdicts.count("refresh_concurrent")
-        if not refreshes:
-            return
-        runtime.refresh_served[max(1, round(unauthorized / refreshes))] += refreshes
-        if concurrency > 1:
-            runtime.check_invariant(
-                SINGLE_FLIGHT,
-                overlapping == 0,
-                lambda: {
-                    "user": self.username,
-                    "unauthorized": str(unauthorized),
-                    "refreshes": str(refreshes),
-                    "refreshes_overlapping": str(overlapping),
-                },
-            )
-
     def _bridge(self) -> LoopBridge:
         bridge = self._runtime.bridge
         if bridge is None:
@@ -392,50 +323,14 @@ class AegisUser(User):
         return bridge
 
     def _report(self, start_delay: float | None = None, concurrency: int = 1) -> None:
-        """Fire ``events.request`` for the step's finished calls, on the greenlet side.
+        """Check the step's invariants and report its finished calls (greenlet side).
 
-        With ``start_delay`` (an open-model step) its first call carries that delay and
-        the others none; how many calls the step made is kept for the schedule.
+        How many calls the step made is kept for the open model's schedule.
         """
         pending = self._pending
         self._last_step_calls = len(pending)
         if not pending:
             return
-        self._check_step(pending, concurrency)
-        if start_delay is not None:
-            for index, call in enumerate(pending):
-                call.start_delay_s = start_delay if index == 0 else 0.0
-        fire = self.environment.events.request.fire
-        record = self._runtime.record
-        for call in pending:
-            record(call)
-            fire(
-                request_type=call.method,
-                name=call.endpoint,
-                response_time=call.latency_s * 1000.0,
-                response_length=call.response_bytes,
-                exception=None if call.ok else APICallFailed(call.failure_message()),
-                context={},
-            )
-            if call.verdicts is not None:
-                _fire_leaks(fire, call)
+        check_step(self._runtime, self.username, pending, concurrency)
+        report_calls(self._runtime, self.environment.events.request.fire, pending, start_delay)
         pending.clear()
-
-
-def _fire_leaks(fire: Callable[..., Any], call: CallRecord) -> None:
-    """One failed ``LEAK`` row in Locust's stats per leak on this call.
-
-    So every Locust front end shows leaks: its failures table, CSV, HTML report and
-    exit code. The rows count no request of their own in aegis-bench's figures.
-    """
-    for verdict in call.verdicts or ():
-        meaning = LEAK_VERDICTS.get(verdict)
-        if meaning is not None:
-            fire(
-                request_type=LEAK_REQUEST_TYPE,
-                name=f"{call.method} {call.endpoint}",
-                response_time=0.0,
-                response_length=0,
-                exception=IsolationLeak(f"{verdict}: {meaning}"),
-                context={},
-            )

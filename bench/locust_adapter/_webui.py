@@ -20,8 +20,9 @@ from typing import Any
 
 from flask import Response, jsonify, make_response, request
 
-from bench.locust_adapter._settings import asks_for_faults, check_form
+from bench.locust_adapter._settings import SettingsError, form_settings
 from bench.locust_adapter._target_faults import why_target_cannot_inject
+from bench.registry import RowKind
 
 __all__ = ["SESSIONS_PATH", "TAB_KEY", "install", "table_rows"]
 
@@ -32,14 +33,20 @@ logger = logging.getLogger(__name__)
 Snapshot = Callable[[], dict[str, Any]]
 
 
-def _leak_value(count: Any) -> Any:
-    """A leak count, made to stand out when it is not zero."""
-    return f"LEAK {count:,}" if isinstance(count, int) and count > 0 else count
+def _marked(count: Any, mark: str) -> Any:
+    """A count that is a finding (a leak, a lost session, a break), standing out when
+    it is not zero: ``LEAK 3``, ``LOST SESSION 2``, ``BROKEN 1``."""
+    return f"{mark} {count:,}" if isinstance(count, int) and count > 0 else count
 
 
-def _broken_value(count: Any) -> Any:
-    """A count of invariant breaks, made to stand out when it is not zero."""
-    return f"BROKEN {count:,}" if isinstance(count, int) and count > 0 else count
+def _outcome(outcome: dict[str, Any] | None) -> str:
+    """The test's outcome as it stands (the run's exit code, when it ends)."""
+    if not outcome:
+        return ""
+    if outcome.get("passed"):
+        return "passed (exit code 0)"
+    kinds = sorted({str(r.get("kind", "")).replace("_", " ") for r in outcome["reasons"]})
+    return f"FAILED (exit code {outcome.get('exit_code')}): {', '.join(kinds)}"
 
 
 def _with_failed(count: Any, failed: Any) -> Any:
@@ -55,13 +62,14 @@ def table_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
     life = view.get("lifecycle") or {}
     generator = view.get("generator") or {}
     rows: list[tuple[str, Any]] = [
+        ("outcome so far", _outcome(view.get("outcome"))),
         ("isolation verdict", str(iso.get("verdict", "not checked")).upper()),
-        ("client-side leaks", _leak_value(iso.get("client_side_leaks"))),
-        ("server-side leaks", _leak_value(iso.get("server_side_leaks"))),
-        ("shared connections", _leak_value(iso.get("shared_connections"))),
-        ("foreign sessions", _leak_value(iso.get("foreign_sessions"))),
-        ("lost sessions", _leak_value(iso.get("lost_sessions"))),
-        ("replays accepted", _leak_value(iso.get("replay_accepted"))),
+        ("client-side leaks", _marked(iso.get("client_side_leaks"), RowKind.LEAK)),
+        ("server-side leaks", _marked(iso.get("server_side_leaks"), RowKind.LEAK)),
+        ("shared connections", _marked(iso.get("shared_connections"), RowKind.LEAK)),
+        ("foreign sessions", _marked(iso.get("foreign_sessions"), RowKind.LEAK)),
+        ("lost sessions", _marked(iso.get("lost_sessions"), RowKind.LOST_SESSION)),
+        ("replays accepted", _marked(iso.get("replay_accepted"), RowKind.LEAK)),
         ("identity checks", iso.get("checked")),
         ("replays checked", iso.get("replay_checked")),
         ("server oracle", iso.get("server_oracle")),
@@ -81,7 +89,8 @@ def table_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
         ("on_unauthorized", life.get("on_unauthorized")),
         ("signed in again", life.get("signed_in_again")),
         ("recycled clients", life.get("recycled_clients")),
-        ("lifecycle invariants broken", _broken_value(life.get("invariants_broken"))),
+        ("burst tasks", life.get("bursts")),
+        ("lifecycle invariants broken", _marked(life.get("invariants_broken"), RowKind.BROKEN)),
         ("invariants not checked", ", ".join(life.get("not_checked") or [])),
         ("generator saturated", "yes" if generator.get("saturated") else "no"),
         ("run folder", view.get("run_folder") or ""),
@@ -115,9 +124,14 @@ def install(environment: Any, snapshot: Snapshot) -> None:
     def check_swarm() -> Any:
         if request.endpoint != "locust.swarm":
             return None
-        problem = check_form(environment.parsed_options, request.form)
-        if problem is None and asks_for_faults(environment.parsed_options, request.form):
-            problem = why_target_cannot_inject(request.form.get("host") or environment.host)
+        try:
+            settings = form_settings(environment.parsed_options, request.form)
+        except SettingsError as exc:
+            problem: str | None = f"aegis-bench: {exc}"
+        else:
+            problem = None
+            if settings.target_faults is not None:
+                problem = why_target_cannot_inject(request.form.get("host") or environment.host)
         if problem is None:
             return None
         # HTTP 200: Locust's UI shows a refusal's message only from a 2xx answer.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
-__all__ = ["count_sockets"]
+__all__ = ["count_sockets", "loopback_port"]
 
 _STATES = {"ESTABLISHED": "01", "TIME_WAIT": "06"}
 _TABLES = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
@@ -30,3 +32,16 @@ def count_sockets(port: int, state: str = "TIME_WAIT") -> int | None:
             if wanted in (local_port, remote_port):
                 found += 1
     return found if readable else None
+
+
+def loopback_port(url: str) -> int | None:
+    """The port of a target on loopback (so its sockets are on this machine), else None."""
+    parts = urlsplit(url)
+    name = parts.hostname or ""
+    if name != "localhost":
+        try:
+            if not ipaddress.ip_address(name).is_loopback:
+                return None
+        except ValueError:
+            return None
+    return parts.port or (443 if parts.scheme == "https" else 80)

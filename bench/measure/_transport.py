@@ -5,31 +5,34 @@ and fills the :class:`CallRecord` of the call in flight: status, bytes, exchange
 a body broke off, and the new TCP connections and TLS handshakes each exchange caused,
 counted one of two ways:
 
-- ``"stream"`` (default): the connection pool's network backend is wrapped, so every
-  network stream it opens (``connect_tcp``) is counted for the call that opened it,
-  whether that exchange then succeeded or failed. Costs nothing on a reused connection.
+- ``"stream"`` (default): the inner transport is a :class:`PooledTransport` whose
+  httpcore pool was given a :class:`CountingBackend` as its ``network_backend=``
+  (``StrategyContext.transport`` builds it so), so every network stream it opens
+  (``connect_tcp``) is counted for the call that opened it, whether that exchange then
+  succeeded or failed. Costs nothing on a reused connection.
 - ``"trace"``: httpcore's ``trace`` extension, whose ``connection.connect_tcp.complete``
   and ``connection.start_tls.complete`` events fire only when a connection is opened.
   Exact too, but httpcore then calls the hook about ten times per request (measured:
   15-45 µs of CPU per request).
 
 Both count the same connections, failed exchanges included (``tests/test_measure.py``
-holds them to it). An inner transport without httpcore's pool (a user's own) falls back
-to spotting new ``network_stream`` objects on successful responses.
+and ``tests/test_counting.py`` hold them to it). In ``"stream"`` mode an inner
+transport whose pool does not count (httpx's ``AsyncHTTPTransport``, a user's own) falls
+back to spotting new ``network_stream`` objects on successful responses. Nothing here
+touches httpx's or httpcore's private attributes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpcore
 import httpx
-from httpcore._backends.auto import AutoBackend
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
+from bench.measure._pool import COUNT_MODES, CountingBackend, PooledTransport
+from bench.registry import Verdict as V
 
 __all__ = ["ACTING_USER_HEADER", "REPLAY_HEADER", "InstrumentedTransport"]
 
@@ -69,94 +72,6 @@ def _content_length(raw: list[tuple[bytes, bytes]]) -> int:
     return 0
 
 
-class _CountingBackend(httpcore.AsyncNetworkBackend):
-    """A network backend that counts each TCP connection it opens for the call in flight.
-
-    httpcore opens a pooled connection inside the request that needs it, so the call's
-    record (a contextvar) is the one to charge. The connection is opened with no record
-    in the context, though: uvloop's transport keeps a copy of the context it was made
-    in for its whole life, and with it the record of the call that opened it.
-
-    Pools that came with httpcore's default backend all share one instance (pools are
-    per client, so per session): it keeps one httpcore ``AutoBackend`` for asyncio and
-    one for anything else, since an ``AutoBackend`` settles on the first library it sees.
-    """
-
-    def __init__(self, inner: httpcore.AsyncNetworkBackend | None, *, count: bool) -> None:
-        self._inner = inner
-        self._count = count
-        self._auto: dict[bool, httpcore.AsyncNetworkBackend] = {}
-
-    def _backend(self) -> httpcore.AsyncNetworkBackend:
-        if self._inner is not None:
-            return self._inner
-        try:
-            on_asyncio = asyncio.get_running_loop() is not None
-        except RuntimeError:  # trio, say
-            on_asyncio = False
-        backend = self._auto.get(on_asyncio)
-        if backend is None:
-            backend = self._auto[on_asyncio] = AutoBackend()
-        return backend
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        record = CURRENT_CALL.get()
-        token = CURRENT_CALL.set(None) if record is not None else None
-        try:
-            stream = await self._backend().connect_tcp(
-                host,
-                port,
-                timeout=timeout,
-                local_address=local_address,
-                socket_options=socket_options,
-            )
-        finally:
-            if token is not None:
-                CURRENT_CALL.reset(token)
-        if record is not None and self._count:
-            record.new_connections += 1
-        return stream
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await self._backend().connect_unix_socket(
-            path, timeout=timeout, socket_options=socket_options
-        )
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend().sleep(seconds)
-
-
-# One per way of counting, for every pool whose backend was httpcore's default.
-_SHARED_BACKENDS = {count: _CountingBackend(None, count=count) for count in (True, False)}
-
-
-def _wrap_backend(transport: httpx.AsyncBaseTransport, *, count: bool) -> bool:
-    """Wrap the network backend of httpx's default transport; False when it has none."""
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if backend is None:
-        return False
-    if not isinstance(backend, _CountingBackend):
-        if type(backend) is AutoBackend:  # stateless until used: share one
-            wrapped = _SHARED_BACKENDS[count]
-        else:
-            wrapped = _CountingBackend(backend, count=count)
-        pool._network_backend = wrapped  # type: ignore[union-attr]
-    return True
-
-
 async def _watch_body(stream: Any, record: CallRecord, refresh: bool) -> AsyncIterator[bytes]:
     """The response body as it arrives; a read that breaks off is labelled on the record
     (and a ``refresh`` whose answer broke off failed, whatever its status said)."""
@@ -166,7 +81,7 @@ async def _watch_body(stream: Any, record: CallRecord, refresh: bool) -> AsyncIt
     except Exception as exc:
         record.error = f"truncated body: {type(exc).__name__}"
         if refresh:
-            record.verdict("refresh_failed")
+            record.verdict(V.REFRESH_FAILED)
         raise
 
 
@@ -197,7 +112,7 @@ def _start_refresh(record: CallRecord) -> str | None:
         return None
     in_flight = _REFRESHING.get(user, 0)
     if in_flight:
-        record.verdict("refresh_concurrent")
+        record.verdict(V.REFRESH_CONCURRENT)
     _REFRESHING[user] = in_flight + 1
     return user
 
@@ -215,6 +130,11 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
 
     The header comes from a contextvar set per user task, never from the cookie jar, so
     it names the right user even when a client is (wrongly) shared between users.
+
+    ``inner`` may be any httpx transport. A :class:`PooledTransport` whose pool opens
+    through a :class:`CountingBackend` must have been built for the same ``count_with``
+    (``counting_backend(count_with)``, which ``StrategyContext`` passes): its connections
+    are then counted as they open. Any other transport counts by the fallback.
     """
 
     def __init__(
@@ -225,7 +145,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         count_with: str = "stream",
         refresh_path: str | None = None,
     ) -> None:
-        if count_with not in ("stream", "trace"):
+        if count_with not in COUNT_MODES:
             raise ValueError(f"count_with must be 'stream' or 'trace', not {count_with!r}")
         self._inner = inner
         self._declare_user = declare_user
@@ -233,9 +153,15 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         # (``refresh_path``), and the retries a successful refresh allowed.
         self._refresh_path = refresh_path
         self._trace = count_with == "trace"
-        wrapped = _wrap_backend(inner, count=not self._trace)
-        self._at_backend = wrapped and not self._trace
-        # Only a transport without httpcore's pool needs to remember the streams it saw.
+        backend = inner.network_backend if isinstance(inner, PooledTransport) else None
+        if isinstance(backend, CountingBackend) and backend.count_with != count_with:
+            # Counted twice (trace and backend) or not at all: a wiring mistake.
+            raise ValueError(
+                f"the inner transport's pool counts for {backend.count_with!r}, not "
+                f"{count_with!r}: build it with counting_backend({count_with!r})"
+            )
+        self._at_backend = isinstance(backend, CountingBackend) and not self._trace
+        # Only a transport whose pool does not count needs to remember the streams it saw.
         self._streams: weakref.WeakSet[Any] | None = (
             None if self._trace or self._at_backend else weakref.WeakSet()
         )
@@ -270,8 +196,8 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         except Exception as exc:
             record.error = type(exc).__name__
             if refreshing:  # a refresh that broke off failed as surely as a 401
-                record.verdict("refresh")
-                record.verdict("refresh_failed")
+                record.verdict(V.REFRESH)
+                record.verdict(V.REFRESH_FAILED)
             raise
         finally:
             if self._at_backend and request.url.scheme == "https":
@@ -300,18 +226,18 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         sent the refresh (single flight: one refresh serves a burst of 401s).
         """
         if request.url.path == self._refresh_path:
-            record.verdict("refresh")
+            record.verdict(V.REFRESH)
             if not 200 <= status < 300:
-                record.verdict("refresh_failed")
+                record.verdict(V.REFRESH_FAILED)
             return
         retry = record.after_401
         if retry:
-            record.verdict("retry")
+            record.verdict(V.RETRY)
             record.after_401 = False
         if status == 401:
-            record.verdict("unauthorized")
+            record.verdict(V.UNAUTHORIZED)
             if retry:  # no refresh follows a retry's 401: it served none
-                record.verdict("retry_unauthorized")
+                record.verdict(V.RETRY_UNAUTHORIZED)
             else:
                 record.after_401 = True
 

@@ -27,13 +27,13 @@ import os
 import random
 import secrets
 import time
-from pathlib import Path
-from typing import Any
 
 import uvloop
 
-from bench.measure import ACTING_USER, Recorder, cpu_seconds, rss_bytes
-from bench.report import build_summary, write_json_atomic
+from bench.measure import ACTING_USER, Part, Recorder, cpu_seconds, rss_bytes
+from bench.options import COUNT_CONNECTIONS, DURATION, HOST, OUT, SPAWN_RATE, STRATEGY, USERS
+from bench.options._argparse import add_argument
+from bench.report import RunContext, build_summary, write_json_atomic
 from bench.session import MeasuredSession, PlainSession
 from bench.steps import end_session, pick_step, start_session
 from bench.strategies import ClientStrategy, StrategyContext, create_strategy
@@ -74,8 +74,8 @@ async def drive(
     strategy_name: str,
     instrument: bool = True,
     count_with: str = "stream",
-) -> dict[str, Any]:
-    """Run the sessions; return a part dict in the same shape Locust processes write."""
+) -> Part:
+    """Run the sessions; return their part, as a Locust process writes one."""
     strategy = create_strategy(strategy_name)
     context = StrategyContext(host, instrument=instrument, count_with=count_with)
     recorder = Recorder()
@@ -96,31 +96,33 @@ async def drive(
     users_peak = alive[0]
     await asyncio.gather(*tasks)
     await strategy.shutdown()
-    return {
-        "role": "local",
-        "pid": os.getpid(),
-        "strategy": strategy.name,
-        "started_at": started_at,
-        "stopped_at": time.time(),
-        "cpu_s": cpu_seconds() - cpu_start,
-        "rss_at_start": rss_start,
-        "rss_peak": max(rss_peak, rss_bytes()),
-        "users_peak": users_peak,
-        "recorder": recorder.drain(),
-    }
+    return Part(
+        role="local",
+        pid=os.getpid(),
+        final=True,
+        strategy=strategy.name,
+        started_at=started_at,
+        stopped_at=time.time(),
+        cpu_s=cpu_seconds() - cpu_start,
+        rss_at_start=rss_start,
+        rss_peak=max(rss_peak, rss_bytes()),
+        users_peak=users_peak,
+        recorder=recorder.drain(),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--host", required=True)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--spawn-rate", type=float, default=None)
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
-    parser.add_argument("--strategy", default="pooled")
-    parser.add_argument("--out", type=Path, default=None, help="folder for summary.json")
+    for option in (HOST, USERS, SPAWN_RATE, DURATION, STRATEGY, OUT, COUNT_CONNECTIONS):
+        add_argument(parser, option, "run")  # parsed as aegis-bench run parses them
     parser.add_argument("--plain", action="store_true", help="no instrumentation at all")
-    parser.add_argument("--count-connections", choices=("stream", "trace"), default="stream")
     args = parser.parse_args()
+    if args.host is None:
+        parser.error("give --host: the target these sessions run against")
+    args.users = args.users or USERS.default_for("run")
+    args.duration = args.duration or DURATION.default_for("run")
+    args.strategy = args.strategy or STRATEGY.default
+    args.count_connections = args.count_connections or COUNT_CONNECTIONS.default
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aegis_client").setLevel(logging.ERROR)
     spawn_rate = args.spawn_rate or max(1.0, args.users / 5.0)
@@ -136,7 +138,7 @@ def main() -> None:
         )
     )
     if args.plain:
-        elapsed = part["stopped_at"] - part["started_at"]
+        elapsed = (part.stopped_at or 0.0) - (part.started_at or 0.0)
         calls = PlainSession.calls
         print(
             json.dumps(
@@ -144,21 +146,19 @@ def main() -> None:
                     "plain": True,
                     "requests": calls,
                     "throughput_rps": round(calls / elapsed, 1),
-                    "client_cpu_us_per_request": round(part["cpu_s"] / calls * 1e6, 1),
+                    "client_cpu_us_per_request": round(part.cpu_s / calls * 1e6, 1),
                 }
             )
         )
         return
-    summary, _ = build_summary(
-        [part],
+    context = RunContext(
         strategy=args.strategy,
         users=args.users,
-        duration_requested_s=args.duration,
-        partial=False,
         target=args.host,
-        server=None,
+        duration_requested_s=args.duration,
+        driver="bare-asyncio-uvloop",
     )
-    summary["driver"] = "bare-asyncio-uvloop"
+    summary, _ = build_summary([part], context)
     if args.out:
         write_json_atomic(args.out / "summary.json", summary)
     keys = ("requests", "failures", "throughput_rps", "client_cpu_us_per_request", "latency_ms")

@@ -12,14 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.report import _format as fmt
+from bench import numbers as fmt
+from bench.options import Limits
+from bench.outcome import Outcome, evaluate, judge_comparison
 from bench.report._atomic import write_json_atomic, write_text_atomic
 from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison
 from bench.report._lifecycle import COUNT_COLUMNS, count_cells, invariant_cell, invariant_names
 from bench.report._pyperf import CAPACITY_BENCHMARK, write_repetitions_pyperf
 from bench.report._run_folder import load_summary
 
-__all__ = ["comparison_headline", "write_compare"]
+__all__ = ["comparison_headline", "run_label", "write_compare"]
 
 
 def _pyperf_table(paths: list[Path], benchmark: str) -> str:
@@ -265,10 +267,13 @@ def write_compare(
     repetitions: int,
     offered_rate_rps: float | None,
     offered_rate_from: str,
-) -> tuple[Path, dict[str, Any]]:
+    limits: Limits | None = None,
+    stopped_by: str | None = None,
+) -> tuple[dict[str, Any], Outcome]:
     """Write ``compare.md``, the combined ``summary.json`` and the top-level pyperf files.
 
-    Returns the path of compare.md and the combined summary.
+    Returns the combined summary and the comparison's outcome under ``limits`` (its
+    ``outcome`` section): every run's own reasons and the thresholds' checks.
     """
     comparison = build_comparison(
         runs,
@@ -330,9 +335,8 @@ def write_compare(
         _pyperf_table(paths, "all-requests"),
         _pyperf_table(paths, CAPACITY_BENCHMARK),
     ]
-    compare_md = out_dir / "compare.md"
-    write_text_atomic(compare_md, "\n".join(lines))
-    combined = {
+    write_text_atomic(out_dir / "compare.md", "\n".join(lines))
+    combined: dict[str, Any] = {
         "schema": 2,
         "kind": "compare",
         "baseline": strategies[0],
@@ -349,5 +353,18 @@ def write_compare(
             for run in runs
         ],
     }
+    limits = limits or Limits()
+    outcome = judge_comparison(
+        [(run_label(entry), entry["summary"]) for entry in combined["runs"]],
+        evaluate(limits, comparison),
+        stopped_by=stopped_by,
+    )
+    combined["limits"] = limits.as_json()
+    combined["outcome"] = outcome.as_json()
     write_json_atomic(out_dir / "summary.json", combined)
-    return compare_md, combined
+    return combined, outcome
+
+
+def run_label(entry: dict[str, Any]) -> str:
+    """How reports name one run of a comparison: ``pooled capacity 1``."""
+    return f"{entry['strategy']} {entry['phase']} {entry['repetition']}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.outcome import LEAK_FIELDS
 from bench.report._lifecycle import combined_lifecycle
 from bench.report._repetitions import RERUN_WIDENING, ratio_interval, rerun_interval
 from bench.report._run_folder import load_summary
@@ -21,21 +22,11 @@ from bench.report._run_folder import load_summary
 __all__ = [
     "AT_RATE",
     "CAPACITY",
-    "LEAK_FIELDS",
     "PhaseRun",
     "build_comparison",
-    "leak_count",
 ]
 
 CAPACITY, AT_RATE = "capacity", "at-rate"
-# The isolation counters that are leaks (what fails a strategy and the CI gate).
-LEAK_FIELDS = (
-    "client_side_leaks",
-    "server_side_leaks",
-    "shared_connections",
-    "replay_accepted",
-    "foreign_sessions",
-)
 
 
 @dataclass(frozen=True)
@@ -46,11 +37,6 @@ class PhaseRun:
     phase: str
     repetition: int  # from 1
     folder: Path
-
-
-def leak_count(isolation: dict[str, Any]) -> int:
-    """Every leak an isolation section counted, of any kind."""
-    return sum(int(isolation.get(key) or 0) for key in LEAK_FIELDS)
 
 
 def _per_request(value: float | None, requests: int, scale: float = 1.0) -> float | None:

@@ -16,8 +16,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bench import numbers as fmt
 from bench.measure import Recorder
-from bench.report import _format as fmt
 from bench.report._atomic import write_text_atomic
 from bench.report._lifecycle import COUNT_COLUMNS, count_cells, invariant_cell, invariant_names
 from bench.report._run_folder import load_run

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from bench.measure import INVARIANTS
-from bench.report import _format as fmt
+from bench import numbers as fmt
+from bench.registry import INVARIANTS
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -50,7 +50,7 @@ def combined_lifecycle(lifecycles: list[dict[str, Any]]) -> dict[str, Any]:
             checked[name] += int(counts["checked"])
             broken[name] += int(counts["broken"])
     refreshes = totals["refreshes"]
-    names = [*INVARIANTS, *(name for name in checked if name not in INVARIANTS)]
+    names = [*map(str, INVARIANTS), *(name for name in checked if name not in INVARIANTS)]
     return {
         **{key: totals[key] for key in _SUMMED},
         "unauthorized_per_refresh": round(served / refreshes, 2) if refreshes else None,
@@ -70,7 +70,7 @@ def count_cells(lifecycle: dict[str, Any]) -> list[str]:
 
 def invariant_names(lifecycles: list[dict[str, Any]]) -> list[str]:
     """Every invariant any of these sections lists, the known ones first."""
-    names = list(INVARIANTS)
+    names = [str(name) for name in INVARIANTS]
     for lifecycle in lifecycles:
         names += [name for name in lifecycle.get("invariants") or {} if name not in names]
     return names

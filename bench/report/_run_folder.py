@@ -1,4 +1,4 @@
-"""A run folder's files: written once a run ends, and read back by later reports."""
+"""Reading a run folder's files back (later reports, comparisons, pyperf files)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Recorder
-from bench.report._atomic import write_json_atomic
 
-__all__ = ["load_run", "load_summary", "write_run_folder"]
+__all__ = ["load_run", "load_summary"]
 
 
 def load_summary(folder: Path) -> dict[str, Any]:
@@ -25,16 +24,3 @@ def load_run(folder: Path) -> tuple[dict[str, Any], Recorder]:
     if latency.is_file():
         recorder.merge(json.loads(latency.read_text(encoding="utf-8")))
     return load_summary(folder), recorder
-
-
-def write_run_folder(folder: Path, summary: dict[str, Any], recorder: Recorder) -> None:
-    """Write a finished run's files: latency.json, summary.json, its pyperf file and
-    report.html, each atomically (the same for a CLI run, a web-UI test and a master)."""
-    from bench.report._html import write_report_html  # plotly: imported when needed
-    from bench.report._pyperf import write_pyperf_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / "latency.json", recorder.drain())
-    write_json_atomic(folder / "summary.json", summary)
-    write_pyperf_file(folder)
-    write_report_html(folder, [folder])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench.report import _format as fmt
+from bench import numbers as fmt
 
 __all__ = ["print_comparison", "print_table"]
 
@@ -20,7 +20,7 @@ def _lifecycle(key: str) -> Callable[[dict[str, Any]], str]:
 
 
 def print_table(summaries: list[dict[str, Any]]) -> None:
-    """The short result table: one column per run, every figure printed by ``_format``."""
+    """The short result table: one column per run, every figure printed by ``bench.numbers``."""
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("ISOLATION", lambda s: fmt.verdict(s["isolation"])),
         ("client-side leaks", lambda s: fmt.count(s["isolation"]["client_side_leaks"])),

@@ -30,7 +30,12 @@ from typing import Any, ClassVar
 import httpx
 
 from aegis_client import DEFAULT_LIMITS, APIClient, shared_ssl_context
-from bench.measure import InstrumentedTransport, note_unauthorized
+from bench.measure import (
+    InstrumentedTransport,
+    PooledTransportFactory,
+    counting_backend,
+    note_unauthorized,
+)
 from bench.profile import AEGIS, Profile
 
 __all__ = ["ClientStrategy", "StrategyContext", "pooled_transport_factory"]
@@ -38,22 +43,19 @@ __all__ = ["ClientStrategy", "StrategyContext", "pooled_transport_factory"]
 
 def pooled_transport_factory(
     keepalive_expiry: float = DEFAULT_LIMITS.keepalive_expiry or 4.0,
-) -> Callable[[], httpx.AsyncBaseTransport]:
+) -> PooledTransportFactory:
     """Transports like ``APIClient``'s own: shared SSL context, its limits, this idle expiry.
 
     Keep ``keepalive_expiry`` below the server's keep-alive timeout, or the server closes
-    idle connections first and httpcore reconnects silently.
+    idle connections first and httpcore reconnects silently. The factory takes the pool's
+    network backend (:meth:`StrategyContext.transport` passes the counting one).
     """
     limits = httpx.Limits(
         max_connections=DEFAULT_LIMITS.max_connections,
         max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
         keepalive_expiry=keepalive_expiry,
     )
-
-    def build() -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport(verify=shared_ssl_context(), limits=limits)
-
-    return build
+    return PooledTransportFactory(limits, shared_ssl_context)
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,19 @@ class StrategyContext:
     count_with: str = "stream"  # how new connections are spotted: "stream" or "trace"
 
     def transport(self) -> httpx.AsyncBaseTransport:
-        """A new measured transport with its own pool (unmeasured with ``instrument=False``)."""
-        inner = self.make_inner_transport()
+        """A new measured transport with its own pool (unmeasured with ``instrument=False``).
+
+        A :class:`PooledTransportFactory` (the default) is handed the network backend that
+        counts connections the ``count_with`` way; any other factory is called as is, and
+        what it returns is counted by ``InstrumentedTransport``'s fallback.
+        """
+        make = self.make_inner_transport
         if not self.instrument:
-            return inner
+            return make()
+        if isinstance(make, PooledTransportFactory):
+            inner: httpx.AsyncBaseTransport = make(counting_backend(self.count_with))
+        else:
+            inner = make()
         return InstrumentedTransport(
             inner, count_with=self.count_with, refresh_path=self.profile.refresh
         )
