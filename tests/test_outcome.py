@@ -133,7 +133,8 @@ def test_a_run_that_checked_nothing_is_not_checked_and_fails() -> None:
 def test_a_comparison_takes_every_runs_reasons_and_its_thresholds() -> None:
     """A comparison fails on any run's reason, named by the run, and on a broken check."""
     good, unchecked = run(), summarise([part_of()])
-    outcome = judge_comparison([("pooled capacity 1", good), ("per-call capacity 1", unchecked)], [])
+    runs = [("pooled capacity 1", good), ("per-call capacity 1", unchecked)]
+    outcome = judge_comparison(runs, [])
     assert [(r.kind, r.subject) for r in outcome.reasons] == [
         (ReasonKind.NOT_CHECKED, "per-call capacity 1")
     ]
