@@ -79,7 +79,7 @@ def run_distributed(tmp: Path, host: str, strategy: str) -> DistributedRun:
     master_args = [
         "--master", "--headless", "--expect-workers", "2",
         "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-        "--users", str(USERS), "--spawn-rate", str(USERS), "--run-time", "8s",
+        "--users", str(USERS), "--spawn-rate", str(USERS), "--run-time", "3s",
         "--stop-timeout", "10", "--host", host, "--client-strategy", strategy,
         "--aegis-out", str(out), "--csv", str(csv_prefix), "--only-summary",
     ]  # fmt: skip

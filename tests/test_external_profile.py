@@ -62,7 +62,7 @@ def test_profile_run_against_fastapi_users(fastapi_users_backend: str, tmp_path:
     result = subprocess.run(
         [sys.executable, "-m", "bench", "run", "--host", fastapi_users_backend,
          "--profile", str(PROFILE), "--users", "4", "--spawn-rate", "4",
-         "--duration", "6s", "--out", str(out)],
+         "--duration", "4s", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=170,

@@ -165,7 +165,15 @@ def test_faults_after_reset_wait_for_the_runs_reset() -> None:
 def test_sessions_recover_from_expiry_storms_by_refresh(tmp_path: Path) -> None:
     """A run through expiry storms every 2 s fails no call: every session refreshes."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "8", "--duration", "8s", "--expire-every", "2"
+        tmp_path / "out",
+        "--users",
+        "8",
+        "--spawn-rate",
+        "8",
+        "--duration",
+        "5s",
+        "--expire-every",
+        "2",
     )
     server = summary["server"]
     assert server["faults"]["expiry_storms"] >= 2
@@ -184,7 +192,15 @@ def test_sessions_recover_from_expiry_storms_by_refresh(tmp_path: Path) -> None:
 def test_injected_503s_are_failures_named_by_their_status(tmp_path: Path) -> None:
     """--fault-5xx answers are counted as failed calls labelled HTTP 503, and fail the run."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "8", "--duration", "6s", "--fault-5xx", "0.02"
+        tmp_path / "out",
+        "--users",
+        "8",
+        "--spawn-rate",
+        "8",
+        "--duration",
+        "4s",
+        "--fault-5xx",
+        "0.02",
     )
     injected = summary["server"]["faults"]["errors_5xx"]
     reasons: dict[str, int] = {}

@@ -110,7 +110,7 @@ def test_failures_by_kind_sum_to_failures() -> None:
 def test_churn_recycles_clients_and_checks_each_new_jar(tmp_path: Path) -> None:
     """--churn recycles clients mid-run; each new one is checked to start with no cookie."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "8", "--duration", "6s", "--churn", "0.2"
+        tmp_path / "out", "--users", "8", "--spawn-rate", "8", "--duration", "4s", "--churn", "0.2"
     )
     lifecycle = summary["lifecycle"]
     invariant = lifecycle["invariants"]["new_client_empty_jar"]
@@ -161,7 +161,7 @@ def test_churn_a_scenario_never_runs_is_not_exercised_and_fails(tmp_path: Path) 
 def test_the_stale_jar_control_breaks_the_empty_jar_invariant(tmp_path: Path) -> None:
     """stale-jar's new clients carry another user's cookie: the invariant breaks, exit 1."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "8", "--duration", "6s", "--churn", "0.3",
+        tmp_path / "out", "--users", "8", "--spawn-rate", "8", "--duration", "4s", "--churn", "0.3",
         "--strategy", "stale-jar",
     )  # fmt: skip
     invariant = summary["lifecycle"]["invariants"]["new_client_empty_jar"]
@@ -218,8 +218,8 @@ async def test_a_jar_not_cleared_on_sign_out_breaks_the_invariant(
 def test_a_burst_of_401s_is_served_by_one_refresh(tmp_path: Path) -> None:
     """Under expiry storms every second, each burst of 401s gets one refresh: exit 0."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "12", "--duration", "8s", "--expire-every", "1",
-        "--bursts", "0.1",
+        tmp_path / "out", "--users", "12", "--spawn-rate", "12", "--duration", "5s",
+        "--expire-every", "1", "--bursts", "0.1",
     )  # fmt: skip
     invariant = summary["lifecycle"]["invariants"]["single_flight_refresh"]
     assert invariant["checked"] > 0
@@ -234,8 +234,8 @@ def test_a_burst_of_401s_is_served_by_one_refresh(tmp_path: Path) -> None:
 def test_the_no_single_flight_control_breaks_the_invariant(tmp_path: Path) -> None:
     """A client refreshing once per 401 breaks single_flight_refresh and fails the run."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "12", "--duration", "8s", "--expire-every", "1",
-        "--bursts", "0.1", "--strategy", "no-single-flight",
+        tmp_path / "out", "--users", "12", "--spawn-rate", "12", "--duration", "5s",
+        "--expire-every", "1", "--bursts", "0.1", "--strategy", "no-single-flight",
     )  # fmt: skip
     assert summary["lifecycle"]["invariants"]["single_flight_refresh"]["broken"] > 0
     assert "LIFECYCLE INVARIANT BROKEN (no-single-flight): single_flight_refresh" in result.stderr
@@ -303,8 +303,8 @@ def test_invariants_that_never_ran_are_listed_as_not_checked() -> None:
 def test_users_whose_refresh_fails_sign_in_again(tmp_path: Path) -> None:
     """During a refresh outage expired sessions are lost; their users sign in again."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "8", "--duration", "8s", "--expire-every", "2",
-        "--refresh-outage", "1+4",
+        tmp_path / "out", "--users", "8", "--spawn-rate", "8", "--duration", "6s",
+        "--expire-every", "2", "--refresh-outage", "1+4",
     )  # fmt: skip
     lifecycle = summary["lifecycle"]
     assert lifecycle["refresh_failures"] > 0

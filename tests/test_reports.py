@@ -32,8 +32,9 @@ def ci_run(
     """`aegis-bench ci` over pooled and per-call with a p99 limit no run can meet."""
     out = tmp_path_factory.mktemp("ci") / "run"
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "ci", "--users", "5", "--duration", "4s",
-         "--warmup", "0.5", "--repeat", "2", "--max-p99-ms", "0.001", "--out", str(out)],
+        [sys.executable, "-m", "bench", "ci", "--users", "5", "--spawn-rate", "5",
+         "--duration", "2s", "--warmup", "0.5", "--repeat", "2", "--max-p99-ms", "0.001",
+         "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=230,

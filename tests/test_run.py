@@ -17,7 +17,7 @@ from tests._helpers import SUMMARY_KEYS, key_paths
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.e2e]
 
-DURATION_S = 5
+DURATION_S = 3
 Run = tuple[subprocess.CompletedProcess[str], dict[str, Any], float]
 
 
@@ -33,6 +33,8 @@ def bench_run(
             "run",
             "--duration",
             f"{DURATION_S}s",
+            "--warmup",
+            "0.5",
             "--out",
             str(out),
             *args,

@@ -20,7 +20,19 @@ pytestmark = [pytest.mark.timeout(150), pytest.mark.e2e]
 
 def run(out: Path, *options: str) -> dict[str, Any]:
     subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--duration", "8s", "--out", str(out), *options],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--duration",
+            "6s",
+            "--warmup",
+            "1",
+            "--out",
+            str(out),
+            *options,
+        ],
         capture_output=True,
         text=True,
         timeout=70,

@@ -45,7 +45,7 @@ def test_a_target_restart_leaves_isolation_not_checked(tmp_path: Path) -> None:
     target = TargetProcess(TargetConfig(port=port)).start()
     child = subprocess.Popen(
         [sys.executable, "-m", "bench", "run", "--host", target.url, "--users", "10",
-         "--duration", "8s", "--out", str(out)],
+         "--duration", "6s", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
@@ -113,11 +113,11 @@ def test_restart_target_at_restarts_the_embedded_target_and_users_sign_in_again(
 ) -> None:
     """--restart-target-at: one restart, lost sessions signed in again, both lives judged."""
     result, summary = bench_run(
-        tmp_path / "out", "--users", "12", "--duration", "10s", "--think-time", "0.5-1",
-        "--restart-target-at", "4",
+        tmp_path / "out", "--users", "12", "--spawn-rate", "12", "--duration", "7s",
+        "--think-time", "0.5-1", "--restart-target-at", "3",
     )  # fmt: skip
     assert len(summary["target_restarts"]) == 1
-    assert summary["target_restarts"][0]["at_s"] >= 4
+    assert summary["target_restarts"][0]["at_s"] >= 3
     lifecycle = summary["lifecycle"]
     assert lifecycle["on_unauthorized"] > 0
     assert lifecycle["signed_in_again"] > 0

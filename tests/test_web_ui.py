@@ -45,7 +45,7 @@ class WebUI:
         return data
 
     def run_test(
-        self, strategy: str, users: int = 4, seconds: float = 6.0, **fields: Any
+        self, strategy: str, users: int = 4, seconds: float = 3.0, **fields: Any
     ) -> dict[str, Any]:
         """Start a test from the form's fields, let it run, stop it; the view after stop."""
         started = self.post(
@@ -104,6 +104,12 @@ def web_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
         yield ui
 
 
+@pytest.fixture(scope="module")
+def pooled_view(web_ui: WebUI) -> dict[str, Any]:
+    """One pooled test started from the form and stopped: the view after the stop."""
+    return web_ui.run_test("pooled", users=3)
+
+
 def test_a_bad_strategy_in_the_form_refuses_the_swarm(web_ui: WebUI) -> None:
     """An unknown strategy refuses the swarm with a message naming the known ones."""
     answer = web_ui.post("/swarm", user_count=2, spawn_rate=2, client_strategy="nope")
@@ -130,10 +136,9 @@ def test_the_form_strategy_applies_to_each_test(web_ui: WebUI) -> None:
     assert per_call["run_folder"] != pooled["run_folder"]
 
 
-def test_each_stopped_test_leaves_a_run_folder(web_ui: WebUI) -> None:
+def test_each_stopped_test_leaves_a_run_folder(web_ui: WebUI, pooled_view: dict[str, Any]) -> None:
     """A stopped test's folder holds summary.json (its strategy's), report and pyperf file."""
-    view = web_ui.run_test("pooled", users=3, seconds=4)
-    folder = Path(view["run_folder"])
+    folder = Path(pooled_view["run_folder"])
     assert folder.parent == web_ui.out
     assert re.fullmatch(r"\d{8}-\d{6}-pooled(-\d+)?", folder.name)
     summary = json.loads((folder / "summary.json").read_text())
@@ -144,10 +149,10 @@ def test_each_stopped_test_leaves_a_run_folder(web_ui: WebUI) -> None:
     assert (folder / "pyperf-pooled.json").is_file()
 
 
-def test_a_web_ui_test_writes_every_summary_field(web_ui: WebUI) -> None:
+def test_a_web_ui_test_writes_every_summary_field(pooled_view: dict[str, Any]) -> None:
     """A web-UI test's summary.json has the same keys as aegis-bench run's, and the
     fields only the CLI used to fill: the kernel's connections, how the test ended."""
-    view = web_ui.run_test("pooled", users=3, seconds=4)
+    view = pooled_view
     summary = json.loads((Path(view["run_folder"]) / "summary.json").read_text())
     assert key_paths(summary) == SUMMARY_KEYS
     assert summary["connections"]["os_established_peak"] is not None
@@ -157,6 +162,19 @@ def test_a_web_ui_test_writes_every_summary_field(web_ui: WebUI) -> None:
     assert summary["locust_exit_code"] is None  # Locust wrote it: its exit code is the outcome
     assert view["outcome"]["passed"] is True
     assert view["lifecycle"]["users_signing_in"] == 0  # a row the Sessions tab shows
+
+
+def test_the_sessions_tab_names_options_as_the_form_does(
+    web_ui: WebUI, pooled_view: dict[str, Any]
+) -> None:
+    """The tab's hints for invariants nothing exercised use the form's field names."""
+    rows = dict(
+        line.split(",", 1)
+        for line in httpx.get(f"{web_ui.url}/aegis/sessions/csv", timeout=30).text.splitlines()
+    )
+    assert "aegis_bursts with target_expire_every" in rows["invariants not checked"]
+    assert "--bursts" not in rows["invariants not checked"]
+    assert rows["users signing in"] == "0"
 
 
 def test_the_shared_control_shows_its_leaks_live(web_ui: WebUI) -> None:
@@ -185,8 +203,8 @@ def test_a_bad_fault_rate_in_the_form_refuses_the_swarm(web_ui: WebUI) -> None:
 
 def test_faults_from_the_form_apply_to_their_test_only(web_ui: WebUI) -> None:
     """A test asking for 503s gets them from the embedded target; the next test, none."""
-    faulty = web_ui.run_test("pooled", users=3, seconds=5, target_fault_5xx="0.2")
-    clean = web_ui.run_test("pooled", users=3, seconds=4, target_fault_5xx="0")
+    faulty = web_ui.run_test("pooled", users=3, target_fault_5xx="0.2")
+    clean = web_ui.run_test("pooled", users=3, target_fault_5xx="0")
     assert faulty["failures_by_kind"].get("server_error", 0) > 0
     summary = json.loads((Path(faulty["run_folder"]) / "summary.json").read_text())
     assert summary["server"]["faults"]["errors_5xx"] > 0
@@ -198,7 +216,7 @@ def test_a_form_asking_no_faults_gets_none_whatever_the_command_line_said(
 ) -> None:
     """ui --fault-5xx only sets the form's default: a first test with 0 gets no 503."""
     with running_ui(tmp_path / "runs", "--fault-5xx", "0.5") as ui:
-        view = ui.run_test("pooled", users=3, seconds=4, target_fault_5xx="0")
+        view = ui.run_test("pooled", users=3, target_fault_5xx="0")
     assert view["failures_by_kind"] == {}
     summary = json.loads((Path(view["run_folder"]) / "summary.json").read_text())
     assert summary["server"]["faults"]["errors_5xx"] == 0

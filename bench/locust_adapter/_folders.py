@@ -142,6 +142,7 @@ def context_of(
         established=tuple(folders.established),
         time_wait_after=count_sockets(port) if final and port is not None else None,
         stopped_by=folders.stopped_by,
+        live=not final,
     )
 
 

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import gevent
+import gevent.event
 import locust.runners as locust_runners
 from locust import events as _locust_events
 from locust.runners import (
@@ -260,12 +261,26 @@ def _on_quit(exit_code: int = 0, **_: Any) -> None:
 
     Locust fires ``quit`` after ``runner.quit()`` in its ``shutdown()``, whether the run
     time ended or a signal arrived (``quitting`` comes earlier, before the users stop).
-    A shutdown racing another (a signal during the normal one) waits here, bounded,
-    until the users are really gone. Then the loop is closed.
+    Locust runs a SIGTERM's shutdown twice, concurrently (its handler's greenlet, then the
+    main one): the first does the work, waiting (bounded) until the users are really
+    gone; the second waits for the first to finish, so the process cannot exit halfway,
+    and never hands work to a loop the first has closed (it used to wait out the bridge's
+    settle timeout, 5 s, on every SIGTERM). Then the loop is closed.
     """
     runtime = _runtime.current_or_none()
     if runtime is None:
         return
+    if runtime.quit_done is not None:  # the other shutdown does it: wait for it to finish
+        runtime.quit_done.wait(timeout=USERS_GONE_TIMEOUT_S + 10.0)
+        return
+    runtime.quit_done = gevent.event.Event()
+    try:
+        _quit(runtime)
+    finally:
+        runtime.quit_done.set()
+
+
+def _quit(runtime: _runtime.ProcessRuntime) -> None:
     environment = _ENVIRONMENT[0] if _ENVIRONMENT else None
     runner = environment.runner if environment is not None else None
     deadline = time.monotonic() + USERS_GONE_TIMEOUT_S

@@ -81,6 +81,8 @@ class ProcessRuntime:
     invariants_broken: Counter[str] = field(default_factory=Counter)
     invariant_examples: list[dict[str, str]] = field(default_factory=list)
     final_written: bool = False
+    # Set by the first of Locust's (concurrent) shutdowns: a gevent Event, set when done.
+    quit_done: Any = None
     # This process's test number: a web UI starts several tests in one process, each
     # measured by a runtime of its own, and each test's parts keep their own name.
     test_seq: int = 0

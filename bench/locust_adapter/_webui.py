@@ -22,7 +22,8 @@ from flask import Response, jsonify, make_response, request
 
 from bench.locust_adapter._settings import SettingsError, form_settings
 from bench.locust_adapter._target_faults import why_target_cannot_inject
-from bench.registry import RowKind
+from bench.options import Door
+from bench.registry import RowKind, needs
 
 __all__ = ["SESSIONS_PATH", "TAB_KEY", "install", "table_rows"]
 
@@ -37,6 +38,11 @@ def _marked(count: Any, mark: str) -> Any:
     """A count that is a finding (a leak, a lost session, a break), standing out when
     it is not zero: ``LEAK 3``, ``LOST SESSION 2``, ``BROKEN 1``."""
     return f"{mark} {count:,}" if isinstance(count, int) and count > 0 else count
+
+
+def _not_checked(names: list[str]) -> str:
+    """Each invariant nothing exercised, with what would, in the start form's terms."""
+    return "; ".join(f"{name} (needs {needs(name, Door.WEB_FORM)})" for name in names)
 
 
 def _outcome(outcome: dict[str, Any] | None) -> str:
@@ -91,7 +97,7 @@ def table_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
         ("recycled clients", life.get("recycled_clients")),
         ("burst tasks", life.get("bursts")),
         ("lifecycle invariants broken", _marked(life.get("invariants_broken"), RowKind.BROKEN)),
-        ("invariants not checked", ", ".join(life.get("not_checked") or [])),
+        ("invariants not checked", _not_checked(life.get("not_checked") or [])),
         ("generator saturated", "yes" if generator.get("saturated") else "no"),
         ("run folder", view.get("run_folder") or ""),
     ]

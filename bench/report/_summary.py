@@ -87,6 +87,9 @@ class RunContext:
     target_restarts: tuple[Mapping[str, Any], ...] = ()
     limits: Limits = field(default_factory=Limits)
     driver: str = "locust"
+    # A snapshot of a test still running (the web UI's live view): its parts are
+    # checkpoints and its clients open by nature, which says nothing of how it will end.
+    live: bool = False
 
 
 def _notes(users: int, users_peak: int, window_opened: bool, requests: int) -> list[str]:
@@ -110,6 +113,8 @@ def _partial_reasons(
     context: RunContext, parts: list[Part], left_open: int, duration_s: float
 ) -> list[str]:
     reasons = list(context.partial_reasons)
+    if context.live:
+        return reasons
     if context.stopped_by:
         asked = context.duration_requested_s
         of = f" of {asked:g} s" if asked else ""
