@@ -42,6 +42,7 @@ __all__ = [
     "strategy_list",
     "text",
     "think_time",
+    "timespan",
 ]
 
 AUTO = "auto"
@@ -105,21 +106,25 @@ def fraction(text: str) -> float:
     return value
 
 
-def duration(text: str) -> float:
-    """Whole seconds in Locust's forms: ``90``, ``30s``, ``2m``, ``1h30m``; above zero."""
+def timespan(text: str) -> int:
+    """Whole seconds in Locust's forms, zero included: ``0``, ``90``, ``30s``, ``1h30m``."""
     text = text.strip()
     if text.isdigit():
-        value = int(text)
-    else:
-        match = _TIMESPAN.match(text)
-        if not match or not any(match.groups()):
-            raise ValueError(
-                f"invalid duration {text!r}: use seconds or Locust's forms such as 30s, 2m, 1h30m"
-            )
-        hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
-        value = hours * 3600 + minutes * 60 + secs
+        return int(text)
+    match = _TIMESPAN.match(text)
+    if not match or not any(match.groups()):
+        raise ValueError(
+            f"invalid duration {text!r}: use seconds or Locust's forms such as 30s, 2m, 1h30m"
+        )
+    hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + secs
+
+
+def duration(text: str) -> float:
+    """Whole seconds in Locust's forms: ``90``, ``30s``, ``2m``, ``1h30m``; above zero."""
+    value = timespan(text)
     if value <= 0:
-        raise ValueError(f"duration {text!r} must be longer than zero")
+        raise ValueError(f"duration {text.strip()!r} must be longer than zero")
     return float(value)
 
 
