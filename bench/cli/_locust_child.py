@@ -23,28 +23,24 @@ import psutil
 from bench._lifeline import preexec_die_with_parent
 from bench.cli._signals import STOP
 from bench.measure import count_sockets, loopback_port
-from bench.options import DURATION, HOST, OUT, SCENARIO, USERS, Settings
+from bench.options import DURATION, HOST, OUT, SCENARIO, STOP_TIMEOUT, USERS, Settings
 
 __all__ = [
-    "STOP_TIMEOUT_S",
     "LocustOutcome",
     "Samples",
     "run_locust",
     "stop_grace_s",
 ]
 
-# Grace given to users to finish their task and sign out after the run time.
-STOP_TIMEOUT_S = 10
 
-
-def stop_grace_s(users: int) -> float:
+def stop_grace_s(settings: Settings) -> float:
     """How long stopping may take: the users' stop timeout, then their sign-outs.
 
     Beyond run time + stop timeout Locust gets this long before it is asked to stop,
     and once asked (or once its master ended) this long again before its process group
     is killed. Signing 15,000 users out on a saturated generator took over a minute.
     """
-    return STOP_TIMEOUT_S + 20 + users / 100
+    return settings[STOP_TIMEOUT] + 20 + settings[USERS] / 100
 
 
 def _command(settings: Settings) -> list[str]:
@@ -53,7 +49,6 @@ def _command(settings: Settings) -> list[str]:
         sys.executable, "-m", "locust",
         "-f", str(settings[SCENARIO]),
         "--headless",
-        "--stop-timeout", str(STOP_TIMEOUT_S),
         "--only-summary",
         "--csv", str(out / "locust"),
         "--html", str(out / "locust.html"),
@@ -120,9 +115,9 @@ def run_locust(
             start_new_session=True,
             preexec_fn=preexec_die_with_parent(),
         )
-        grace = stop_grace_s(settings[USERS])
+        grace = stop_grace_s(settings)
         began = time.monotonic()
-        deadline = began + settings.required(DURATION) + STOP_TIMEOUT_S + grace
+        deadline = began + settings.required(DURATION) + settings[STOP_TIMEOUT] + grace
         asked_to_stop_at: float | None = None
         master_gone_at: float | None = None
         killed = False

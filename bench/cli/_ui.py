@@ -17,9 +17,9 @@ import sys
 import time
 
 from bench._lifeline import preexec_die_with_parent
-from bench.cli._locust_child import STOP_TIMEOUT_S, stop_grace_s
+from bench.cli._locust_child import stop_grace_s
 from bench.cli._signals import STOP
-from bench.options import HOST, OUT, SCENARIO, USERS, Settings
+from bench.options import HOST, OUT, SCENARIO, Settings
 
 __all__ = ["WEB_HOST", "serve_ui"]
 
@@ -34,7 +34,6 @@ def _command(settings: Settings, web_port: int) -> list[str]:
         "--web-port", str(web_port),
         # Locust's master binds its worker port on every interface unless told.
         "--master-bind-host", WEB_HOST,
-        "--stop-timeout", str(STOP_TIMEOUT_S),
         "--logfile", str(settings.required(OUT) / "locust.log"),
         # The command's options: the start form's defaults (target faults included).
         *settings.locust_argv(),
@@ -67,7 +66,7 @@ def serve_ui(settings: Settings, env: tuple[tuple[str, str], ...], web_port: int
                 child.send_signal(signal.SIGTERM)  # Locust's graceful shutdown
                 asked_at = now
             elif asked_at is not None and (
-                STOP.immediate or now > asked_at + stop_grace_s(settings[USERS])
+                STOP.immediate or now > asked_at + stop_grace_s(settings)
             ):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)

@@ -53,6 +53,7 @@ __all__ = [
     "SCENARIO",
     "SESSION_TTL",
     "SPAWN_RATE",
+    "STOP_TIMEOUT",
     "STORM_BURSTS",
     "STRATEGIES",
     "STRATEGY",
@@ -133,6 +134,12 @@ DURATION = Option[float | None](
     locust="--run-time", locust_own=True, show=lambda s: f"{int(s)}s",
     default_doc="30s (compare: 15s, ci: 10s, ui: 10m, the form's default)",
     help_by_command={"ui": "run time of each test (the form's default), as 90, 30s, 2m"},
+)  # fmt: skip
+STOP_TIMEOUT = Option[int](
+    "stop_timeout", v.timespan,
+    "seconds a user may take, once the run time is up, to finish its task and sign out "
+    "before Locust stops it, as 10, 10s or 1m", LOAD,
+    default=10, locust="--stop-timeout", locust_own=True,
 )  # fmt: skip
 WARMUP = Option[float](
     "warmup", v.non_negative_float,
@@ -362,8 +369,8 @@ PROGRESS = Option[bool](
 )  # fmt: skip
 
 ALL: tuple[Option[Any], ...] = (
-    STRATEGY, STRATEGIES, USERS, SPAWN_RATE, DURATION, WARMUP, PROCESSES, RATE, REPEAT,
-    THINK_TIME, CHURN, BURSTS, HOST, PROFILE, SCENARIO, OUT, KEEPALIVE, TIMEOUT,
+    STRATEGY, STRATEGIES, USERS, SPAWN_RATE, DURATION, STOP_TIMEOUT, WARMUP, PROCESSES, RATE,
+    REPEAT, THINK_TIME, CHURN, BURSTS, HOST, PROFILE, SCENARIO, OUT, KEEPALIVE, TIMEOUT,
     COUNT_CONNECTIONS, CROSSWIRE_RATE, TLS, RESTART_TARGET_AT, FAULT_5XX, FAULT_SLOW,
     FAULT_RESET, EXPIRE_EVERY, REFRESH_OUTAGE, THRESHOLDS, *THRESHOLD_OPTIONS, WEB_PORT,
     BIND, PORT, SESSION_TTL, REFRESH_WINDOW, PARTS_ONLY, PROGRESS,
