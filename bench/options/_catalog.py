@@ -116,6 +116,12 @@ def _server_fault(counter: str, what: str) -> Evidence:
 
 
 # Load: what each session does, and how many.
+STRATEGY = Option[str](
+    "strategy", v.text,
+    "how each user gets its client: pooled, per-call, the negative controls shared, "
+    "stale-jar and no-single-flight, or a name the scenario registers",
+    frozenset({"run", "ui"}), default="pooled", locust="--client-strategy",
+)  # fmt: skip
 USERS = Option[int](
     "users", v.positive_int, "concurrent sessions", LOAD,
     defaults={"run": 50, "compare": 50, "ci": 20, "ui": 10},
@@ -195,12 +201,6 @@ PROFILE = Option[Path | None](
 )  # fmt: skip
 SCENARIO = Option[Path | None](
     "scenario", v.locustfile, "the locustfile", LOAD, default_doc="scenarios/aegis_session.py",
-)  # fmt: skip
-STRATEGY = Option[str](
-    "strategy", v.text,
-    "how each user gets its client: pooled, per-call, the negative controls shared, "
-    "stale-jar and no-single-flight, or a name the scenario registers",
-    frozenset({"run", "ui"}), default="pooled", locust="--client-strategy",
 )  # fmt: skip
 RATE = Option[float | None](
     "rate", v.positive_float,
@@ -368,10 +368,5 @@ PROGRESS = Option[bool](
     locust="--aegis-progress", web_form=False, switch=True, default=False, group="output",
 )  # fmt: skip
 
-ALL: tuple[Option[Any], ...] = (
-    STRATEGY, STRATEGIES, USERS, SPAWN_RATE, DURATION, STOP_TIMEOUT, WARMUP, PROCESSES, RATE,
-    REPEAT, THINK_TIME, CHURN, BURSTS, HOST, PROFILE, SCENARIO, OUT, KEEPALIVE, TIMEOUT,
-    COUNT_CONNECTIONS, CROSSWIRE_RATE, TLS, RESTART_TARGET_AT, FAULT_5XX, FAULT_SLOW,
-    FAULT_RESET, EXPIRE_EVERY, REFRESH_OUTAGE, THRESHOLDS, *THRESHOLD_OPTIONS, WEB_PORT,
-    BIND, PORT, SESSION_TTL, REFRESH_WINDOW, PARTS_ONLY, PROGRESS,
-)  # fmt: skip
+# Every option above, in the order declared (the order --help and the docs list them).
+ALL: tuple[Option[Any], ...] = tuple(v for v in list(globals().values()) if isinstance(v, Option))
