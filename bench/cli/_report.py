@@ -49,8 +49,8 @@ def notes_of(summary: Mapping[str, Any], *, at_capacity: bool = False) -> list[s
     lost, lost_server = isolation.get("lost_sessions") or 0, isolation.get("lost_sessions_server")
     if lost or lost_server:
         notes.append(
-            f"{lost:,} calls of signed-in users went out without their session's cookie "
-            f"(the target saw {lost_server or 0:,}): lost sessions, each a failed call"
+            "lost sessions: calls of signed-in users that went out without their "
+            f"session's cookie, {lost:,} seen by the clients, {lost_server or 0:,} by the target"
         )
     if isolation.get("server_oracle") == "unavailable":
         notes.append("the target has no server-side oracle; isolation was judged client-side only")
