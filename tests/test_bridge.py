@@ -63,18 +63,22 @@ def test_coroutines_run_on_the_loop_thread() -> None:
 
 
 def test_exceptions_reach_the_waiting_greenlet() -> None:
-    """An exception raised by the coroutine is raised in the greenlet that waited."""
+    """An exception raised by the coroutine is raised in the greenlet that waited, as the
+    task's outcome: the greenlet is not taken for killed (no abandoning, no settle wait)."""
     out = run_patched(
         """
         async def boom():
             raise KeyError("lost")
+        abandoned = []
+        abandon = bridge._abandon
+        bridge._abandon = lambda handover: (abandoned.append(1), abandon(handover))
         try:
             bridge.run(boom)
         except KeyError as exc:
-            print("caught", exc)
+            print("caught", exc, "abandoned", len(abandoned))
         """
     )
-    assert out == "caught 'lost'"
+    assert out == "caught 'lost' abandoned 0"
 
 
 def test_other_greenlets_run_while_one_waits() -> None:

@@ -42,12 +42,14 @@ _start_native_thread = gevent.monkey.get_original("_thread", "start_new_thread")
 class _Handover:
     """One coroutine handed from a greenlet to the loop, and the greenlet waiting on it."""
 
-    __slots__ = ("abandoned", "finish_if_killed", "settled", "task", "waiter")
+    __slots__ = ("abandoned", "delivered", "finish_if_killed", "settled", "task", "waiter")
 
     def __init__(self, finish_if_killed: bool = False) -> None:
         self.waiter: Any = Waiter()
         self.task: asyncio.Task[Any] | None = None
         self.abandoned = False
+        # The task's outcome was handed to the waiting greenlet (its exception included).
+        self.delivered = False
         self.finish_if_killed = finish_if_killed
         # Set when the waiting greenlet is killed: switched once the task has really ended.
         self.settled: Any = None
@@ -120,7 +122,10 @@ class LoopBridge:
         try:
             result: T = handover.waiter.get()
         except BaseException:
-            self._abandon(handover)
+            # The coroutine's own exception is its outcome, delivered: the task is over.
+            # Anything else is this greenlet being killed while the task runs.
+            if not handover.delivered:
+                self._abandon(handover)
             raise
         return result
 
@@ -194,6 +199,7 @@ class LoopBridge:
                 if handover.settled is not None:
                     handover.settled.switch(None)
                 continue
+            handover.delivered = True
             if succeeded:
                 handover.waiter.switch(value)
             else:
