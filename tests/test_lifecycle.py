@@ -120,7 +120,8 @@ def test_churn_recycles_clients_and_checks_each_new_jar(tmp_path: Path) -> None:
     assert summary["failures"] == 0
     assert summary["clients_left_open"] == 0  # a stop mid-recycle still releases
     assert "single_flight_refresh" in summary["lifecycle"]["not_checked"]
-    assert "single_flight_refresh not checked: it needs concurrent calls" in result.stdout
+    # Churn does not set out to test single flight: its report says so, not the terminal.
+    assert "single_flight_refresh not checked" not in result.stdout
     assert result.returncode == 0, result.stderr
 
 

@@ -141,3 +141,26 @@ def test_a_comparison_takes_every_runs_reasons_and_its_thresholds() -> None:
     assert outcome.exit_code == ExitCode.FAILED
     stopped = judge_comparison([("pooled capacity 1", good)], [], stopped_by="SIGTERM")
     assert stopped.exit_code == ExitCode.SIGTERM
+
+
+def lifecycle_unchecked(**settings: str) -> dict[str, Any]:
+    """A run's summary in which nothing checked single flight, with these settings."""
+    return run(settings=settings)
+
+
+def test_an_invariant_a_run_set_out_to_exercise_is_noted_when_not_checked() -> None:
+    """Bursts asked for, single flight never checked: the terminal says what it needs."""
+    from bench.cli._report import notes_of
+
+    notes = notes_of(lifecycle_unchecked(bursts="0.1"))
+    [note] = [n for n in notes if "single_flight_refresh" in n]
+    assert note.endswith(
+        "needs concurrent calls that get 401 together: --bursts with --expire-every"
+    )
+
+
+def test_an_invariant_a_run_never_set_out_to_exercise_stays_out_of_the_terminal() -> None:
+    """Nothing asked of the lifecycle: invariants not checked are the report's news."""
+    from bench.cli._report import notes_of
+
+    assert not [n for n in notes_of(lifecycle_unchecked()) if "not checked" in n]

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench.options import Door
 from bench.outcome import Outcome
-from bench.registry import needs
+from bench.registry import INVARIANTS, Invariant, needs
 
 __all__ = ["notes_of", "print_notes", "print_outcome"]
 
@@ -55,8 +55,22 @@ def notes_of(summary: Mapping[str, Any], *, at_capacity: bool = False) -> list[s
     if isolation.get("server_oracle") == "unavailable":
         notes.append("the target has no server-side oracle; isolation was judged client-side only")
     for name in (summary.get("lifecycle") or {}).get("not_checked") or []:
-        notes.append(f"lifecycle invariant {name} not checked: it needs {needs(name, Door.CLI)}")
+        if _asked_to_exercise(summary, name):  # else the report lists it, not the terminal
+            notes.append(f"lifecycle invariant {name} not checked: needs {needs(name, Door.CLI)}")
     return notes
+
+
+def _asked_to_exercise(summary: Mapping[str, Any], invariant: str) -> bool:
+    """Whether the run set an option that exercises ``invariant``: only then is its not
+    being checked news for the terminal (a run that never set out to test it says so in
+    its report)."""
+    spec = INVARIANTS.get(Invariant(invariant)) if invariant in set(Invariant) else None
+    settings = summary.get("settings") or {}
+    return spec is not None and any(
+        settings.get(option.name, "") not in ("", "0", "false")
+        for group in spec.exercised_by
+        for option in group
+    )
 
 
 def print_notes(notes: Iterable[tuple[str, str]], runs: int) -> None:
