@@ -1,6 +1,6 @@
 """The bridge from Locust's greenlets to one asyncio (uvloop) loop in a native thread.
 
-Design (measured on this project's machines, see bench/README.md): one uvloop loop per Locust
+Design (measured on this project's machines, see docs/architecture.md): one uvloop loop per Locust
 process runs in a *native* OS thread, started with the original ``start_new_thread``
 (a ``threading.Thread`` made after gevent's monkey-patching is a greenlet and would
 freeze everything). A greenlet queues a coroutine factory on an inbox deque (waking the loop with

@@ -10,7 +10,7 @@ such pairs. The script prints the coverage per figure and overall, and the widen
 factor that would bring the overall coverage to 95%: how much wider (in log space,
 around the value) the intervals must be, relative to the ``RERUN_WIDENING`` they were
 computed with. Give a fixed ``--rate``, so every rerun measures latency at the same
-offered load. Figures and the command go in the README's "Intervals".
+offered load. Figures and the command go in docs/measurements/calibration.md.
 
 A benchmark, not a test: it takes (reruns x repetitions x strategies x 2) runs.
 """

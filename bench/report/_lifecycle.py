@@ -1,7 +1,7 @@
 """The session lifecycle as people read it: one row of counts, one cell per invariant.
 
 ``compare.md`` and ``report.html`` print the same columns through these functions; the
-numbers come from summary.json's ``lifecycle`` section (see ``bench/README.md``).
+numbers come from summary.json's ``lifecycle`` section (see ``docs/summary-json.md``).
 """
 
 from __future__ import annotations

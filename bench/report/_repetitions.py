@@ -11,7 +11,7 @@ deviation ``s`` of ``N`` values it is ``m ± t(0.975, N-1) · s · sqrt(2/N) · 
 confidence interval of the mean alone, ``s/sqrt(N)``, covers a rerun only about 83%
 of the time), ``t`` for the few repetitions, and ``W`` the widening factor that
 ``bench/perf/calibrate_intervals.py`` measured to bring the coverage of real reruns to
-95% (the README records the runs).
+95% (docs/measurements/calibration.md records the runs).
 
 Throughputs, latencies and CPU times spread multiplicatively (a busier machine slows
 everything by a factor), and a symmetric interval on a skewed handful of values can
@@ -34,7 +34,7 @@ from typing import Any
 
 __all__ = ["RERUN_WIDENING", "Interval", "ratio_interval", "rerun_interval", "t_975"]
 
-# Measured by bench/perf/calibrate_intervals.py (README, "Intervals: calibration"):
+# Measured by bench/perf/calibrate_intervals.py (docs/measurements/calibration.md):
 # unwidened, 170 of 180 rerun pairs fell inside (94%); 1.0005 brought it to 95%.
 RERUN_WIDENING = 1.01
 
