@@ -28,14 +28,15 @@ from bench.options import Limits
 from bench.report import (
     AT_RATE,
     CAPACITY,
+    CHART_TITLES,
     PhaseRun,
-    comparison_headline,
     print_comparison,
     print_table,
     write_compare,
+    write_comparison_report,
     write_gate_markdown,
     write_pyperf_file,
-    write_report_html,
+    write_run_report,
     write_text_atomic,
 )
 from tests._helpers import part_of, summarise
@@ -124,7 +125,6 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
                     **(LEAKY if leaky else {"examples": []}),
                 )  # fmt: skip
                 runs.append(PhaseRun(strategy, phase, repetition, folder))
-    shown = [run for run in runs if run.phase == AT_RATE]
     leaky_summary = summaries[out / "pooled" / f"{AT_RATE}-1"]
     terminal = io.StringIO()
     with umask(0o022), pytest.MonkeyPatch.context() as patch:
@@ -135,11 +135,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
             offered_rate_from="--rate", limits=limits,
         )  # fmt: skip
         comparison = combined["comparison"]
-        write_report_html(
-            out, [run.folder for run in shown],
-            labels=[f"{r.strategy} {r.phase} {r.repetition}" for r in shown],
-            headline=comparison_headline(comparison),
-        )  # fmt: skip
+        write_comparison_report(out, combined)
         write_gate_markdown(out / "ci.md", outcome, comparison)
         with contextlib.redirect_stdout(terminal):
             print_table([leaky_summary, summaries[out / "per-call" / f"{AT_RATE}-1"]])
@@ -257,7 +253,7 @@ def test_a_rate_prints_the_same_in_every_output(outputs: Outputs) -> None:
     """Throughput prints 12,346 rps in the terminal, compare.md, report.html and ci.md."""
     assert terminal_row(outputs, "throughput rps")[0] == "12,346"
     assert "| pooled | 12,346 [12,346, 12,346] |" in outputs.compare_md
-    assert "<td>12,346</td>" in outputs.report_html
+    assert '<td class="n">12,346</td>' in outputs.report_html
     assert "| pooled | 12,346 [12,346, 12,346] |" in outputs.ci_md
 
 
@@ -269,7 +265,7 @@ def test_a_latency_prints_the_same_in_every_output(outputs: Outputs) -> None:
     assert terminal_row(outputs, "p99 ms at 200 rps")[0] == p99
     assert re.search(rf"\| pooled \| [\d.]+ \[[\d., ]+\] \| {re.escape(over_repetitions)} \|",
                      outputs.compare_md)  # fmt: skip
-    assert f"<td>{p99}</td>" in outputs.report_html
+    assert f'<td class="n">{p99}</td>' in outputs.report_html
     assert f"| {over_repetitions} | 0.005 [0.005, 0.005] |" in outputs.ci_md
 
 
@@ -332,13 +328,13 @@ def test_evidence_sits_between_the_headline_and_the_charts(outputs: Outputs) -> 
     page = outputs.report_html
     headline = page.index(">LEAK (")
     section = page.index("<h2>Isolation evidence</h2>")
-    assert headline < section < page.index("Latency distribution")
+    assert headline < section < page.index(CHART_TITLES[0])
 
 
 def test_report_without_examples_has_no_evidence_section(tmp_path: Path) -> None:
     """A report over runs without examples has no Isolation evidence heading."""
     make_run(tmp_path / "clean", "pooled", examples=[])
-    page = write_report_html(tmp_path, [tmp_path / "clean"]).read_text()
+    page = write_run_report(tmp_path / "clean").read_text()
     assert "Isolation evidence" not in page
 
 

@@ -24,7 +24,6 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import (
     ElementClickInterceptedException,
     ElementNotInteractableException,
@@ -32,18 +31,15 @@ from selenium.common.exceptions import (
     StaleElementReferenceException,
     TimeoutException,
 )
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests._browser import chromium
 from tests._helpers import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 START_TIMEOUT_S = 60.0  # from spawning ``aegis-bench ui`` until its web UI answers
 UI_TIMEOUT_S = 20.0  # a page, the form, a button or a tab to appear
 LIVE_TIMEOUT_S = 45.0  # the Sessions tab (polled every 2 s) to show a running test's figures
@@ -133,24 +129,8 @@ def web_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebUI]:
 @pytest.fixture(scope="module")
 def driver() -> Iterator[WebDriver]:
     """One headless Chromium for the whole module."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        pytest.fail(
-            f"{' and '.join(missing)} missing: the browser tests need Debian's chromium and "
-            "chromium-driver; install them with `apt-get install -y chromium chromium-driver` "
-            "(the README's test line does)",
-            pytrace=False,
-        )
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1400,1000")
-    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium() as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 def _wait(driver: WebDriver, timeout: float = UI_TIMEOUT_S) -> WebDriverWait[WebDriver]:

@@ -23,7 +23,16 @@ import psutil
 from bench._lifeline import preexec_die_with_parent
 from bench.cli._signals import STOP
 from bench.measure import count_sockets, loopback_port
-from bench.options import DURATION, HOST, OUT, SCENARIO, STOP_TIMEOUT, USERS, Settings
+from bench.options import (
+    DURATION,
+    HOST,
+    LOCUST_HTML,
+    OUT,
+    SCENARIO,
+    STOP_TIMEOUT,
+    USERS,
+    Settings,
+)
 
 __all__ = [
     "LocustOutcome",
@@ -51,7 +60,8 @@ def _command(settings: Settings) -> list[str]:
         "--headless",
         "--only-summary",
         "--csv", str(out / "locust"),
-        "--html", str(out / "locust.html"),
+        # A comparison's runs leave Locust's 1 MB page out unless asked: their reports do.
+        *(["--html", str(out / "locust.html")] if settings.get(LOCUST_HTML, True) else []),
         "--logfile", str(out / "locust.log"),
         *settings.locust_argv(),
     ]  # fmt: skip

@@ -115,9 +115,9 @@ def _comparison(settings: Settings, limits: Limits, name: str) -> int:
         print_comparison,
         run_label,
         write_compare,
+        write_comparison_report,
         write_gate_markdown,
         write_junit,
-        write_report_html,
     )
 
     settings = _prepare(settings, name)
@@ -139,13 +139,7 @@ def _comparison(settings: Settings, limits: Limits, name: str) -> int:
         limits=limits,
         stopped_by=STOP.name,
     )
-    shown = [r for r in done.runs if r.phase == "at-rate"] or done.runs
-    write_report_html(
-        out,
-        [r.folder for r in shown],
-        labels=[f"{r.strategy} {r.phase} {r.repetition}" for r in shown],
-        headline=comparison_headline(combined["comparison"]),
-    )
+    write_comparison_report(out, combined)
     labels = [run_label(entry) for entry in combined["runs"]]
     files = "compare.md, report.html, summary.json, pyperf-<strategy>.json"
     if name == "ci":

@@ -33,6 +33,7 @@ __all__ = [
     "FAULT_SLOW",
     "HOST",
     "KEEPALIVE",
+    "LOCUST_HTML",
     "MAX_CONNS_PER_REQUEST",
     "MAX_DEFAULT_SPAWN_RATE",
     "MAX_ERROR_RATE",
@@ -170,7 +171,7 @@ HOST = Option[str | None](
 OUT = Option[Path | None](
     "out", v.path, "results folder (its run folders, when several)", LOAD,
     locust="--aegis-out", web_form=False, group="output",
-    default_doc="results/<timestamp>-<strategy or command>/",
+    default_doc="`results/<timestamp>-<strategy or command>/`",
     help_by_command={"ui": "folder of the tests' run folders, one per test"},
 )  # fmt: skip
 THINK_TIME = Option[ThinkTime](
@@ -302,6 +303,14 @@ REPEAT = Option[int](
     "intervals are computed across them", COMPARING, default=3, group="comparison",
 )  # fmt: skip
 
+LOCUST_HTML = Option[bool](
+    "locust_html", lambda text: text.lower() in ("true", "1"),
+    "also write Locust's own HTML report (about 1 MB) into every run folder; each run's "
+    "report.html and Locust's CSV files are written either way (aegis-bench run always "
+    "writes it)", COMPARING,
+    default=False, switch=True, group="output", default_doc="off",
+)  # fmt: skip
+
 # The gate: what fails a run (every command applies the defaults; ci takes the flags).
 GATE = frozenset({"ci"})
 THRESHOLDS = Option[Path | None](
@@ -359,7 +368,7 @@ REFRESH_WINDOW = Option[float](
 # Locust's command line only: how aegis-bench run drives Locust.
 PARTS_ONLY = Option[bool](
     "parts_only", lambda text: text.lower() in ("true", "1"),
-    "write only the measurement parts to <aegis-out>/parts (aegis-bench run merges them)",
+    "write only the measurement parts to the run folder's parts/ (aegis-bench run merges them)",
     locust="--aegis-parts-only", web_form=False, switch=True, default=False, group="output",
 )  # fmt: skip
 PROGRESS = Option[bool](

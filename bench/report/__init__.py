@@ -8,7 +8,7 @@ from bench.report._atomic import write_json_atomic, write_text_atomic
 from bench.report._compare import comparison_headline, run_label, write_compare
 from bench.report._comparison import AT_RATE, CAPACITY, PhaseRun, build_comparison
 from bench.report._gate import write_gate_markdown, write_junit
-from bench.report._html import CHART_TITLES, write_report_html
+from bench.report._html import CHART_TITLES, write_comparison_report, write_run_report
 from bench.report._pyperf import (
     VALUES_PER_BENCHMARK,
     pyperf_path,
@@ -45,12 +45,13 @@ __all__ = [
     "run_label",
     "versions",
     "write_compare",
+    "write_comparison_report",
     "write_gate_markdown",
     "write_json_atomic",
     "write_junit",
     "write_pyperf_file",
     "write_repetitions_pyperf",
-    "write_report_html",
     "write_run_folder",
+    "write_run_report",
     "write_text_atomic",
 ]

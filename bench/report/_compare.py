@@ -90,7 +90,7 @@ _DEFINITIONS = """\
 - **[low, high]**: the 95% rerun interval across the N repetitions: where the same
   command's value should land 95% of the time when run again (Student's t over the
   repetitions, `sqrt(2/N)` for the rerun's own sampling, calibrated on real reruns; see
-  the README's "Intervals"). A figure over one repetition has none.
+  docs/statistics.md). A figure over one repetition has none.
 - **capacity rps**: requests completed per second in the steady-state window of a
   closed-loop run (every user sends its next request as soon as its think time allows).
 - **throughput ratio**: the first strategy's mean capacity over this one's; its interval

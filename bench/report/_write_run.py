@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.measure import Recorder
 from bench.report._atomic import write_json_atomic
-from bench.report._html import write_report_html
+from bench.report._html import write_run_report
 from bench.report._pyperf import write_pyperf_file
 
 __all__ = ["write_run_folder"]
@@ -20,4 +20,4 @@ def write_run_folder(folder: Path, summary: dict[str, Any], recorder: Recorder) 
     write_json_atomic(folder / "latency.json", recorder.drain())
     write_json_atomic(folder / "summary.json", summary)
     write_pyperf_file(folder)
-    write_report_html(folder, [folder])
+    write_run_report(folder)
