@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.cli._parser import UsageError
-from bench.options import CROSSWIRE_RATE, HOST, PROFILE, TIMEOUT, TLS, Settings, faults_of
+from bench.options import (
+    CROSSWIRE_RATE,
+    HOST,
+    KEEPALIVE,
+    PROFILE,
+    TIMEOUT,
+    TLS,
+    Settings,
+    embedded_keep_alive_s,
+    faults_of,
+)
 
 __all__ = ["Environment", "Target", "target_of"]
 
@@ -62,7 +72,10 @@ def target_of(settings: Settings, out: Path, *, faults_per_test: bool = False) -
     # A slow answer is held back beyond the client's timeout.
     slow_s = settings[TIMEOUT] + 1.0
     faults = Faults() if faults_per_test else faults_of(settings, slow_s=slow_s)
-    config = TargetConfig(port=0, crosswire_rate=settings[CROSSWIRE_RATE], faults=faults)
+    keep_alive_s = embedded_keep_alive_s(settings[KEEPALIVE])
+    config = TargetConfig(
+        port=0, crosswire_rate=settings[CROSSWIRE_RATE], faults=faults, keep_alive_s=keep_alive_s
+    )
     env: Environment = ()
     verify: Any = True
     ca_file = None
@@ -76,6 +89,7 @@ def target_of(settings: Settings, out: Path, *, faults_per_test: bool = False) -
             certfile=str(files.server_pem),
             keyfile=str(files.server_pem),
             faults=faults,
+            keep_alive_s=keep_alive_s,
         )
         ca_file = str(files.ca)
         env = (("SSL_CERT_FILE", ca_file),)

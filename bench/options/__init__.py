@@ -70,6 +70,7 @@ from bench.options._settings import (
     OptionError,
     Rule,
     Settings,
+    embedded_keep_alive_s,
     settings_from_text,
     settings_from_values,
 )
@@ -136,6 +137,7 @@ __all__ = [
     "Rule",
     "Settings",
     "add_locust_arguments",
+    "embedded_keep_alive_s",
     "faults_of",
     "load_limits",
     "read_locust_options",

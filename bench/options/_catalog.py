@@ -180,8 +180,9 @@ THINK_TIME = Option[ThinkTime](
 )  # fmt: skip
 KEEPALIVE = Option[float](
     "keepalive", v.positive_float,
-    "seconds a client keeps an idle connection; keep it below the server's keep-alive "
-    "(the embedded target's is 30 s), and raise it for think times over it", LOAD,
+    "seconds a client keeps an idle connection: raise it above the longest think time, "
+    "or every pause costs a reconnect; keep it below your own server's keep-alive (the "
+    "embedded target keeps idle connections 10 s longer, 30 s at the least)", LOAD,
     default=KEEPALIVE_EXPIRY_S, locust="--client-keepalive", group="client",
 )  # fmt: skip
 TIMEOUT = Option[float](
