@@ -10,6 +10,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 
+from bench.profile import Profile
 from bench.session import MeasuredSession
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "browse_burst",
     "browse_data",
     "browse_identity",
+    "calls_per_task",
     "end_session",
     "pick_step",
     "sign_in",
@@ -99,6 +101,19 @@ async def end_session(session: MeasuredSession) -> None:
 Step = Callable[[MeasuredSession], Awaitable[None]]
 STEPS: tuple[Step, ...] = (browse_identity, browse_data, sign_out_and_in)
 STEP_WEIGHTS: tuple[int, ...] = (10, 10, 1)
+# A recycled client signs out half the time (sign-out, replay), then signs in.
+RECYCLE_CALLS = 0.5 * 2 + 1
+
+
+def calls_per_task(profile: Profile, *, churn: float = 0.0, bursts: float = 0.0) -> float:
+    """The calls one task of the default scenario makes on average, with ``churn`` and
+    ``bursts`` shares of its tasks recycling the client or bursting (what the capacity
+    forecast multiplies users by)."""
+    data = len(profile.data)
+    calls = (1, data, 3)  # identity; each data route; sign-out, replay, sign-in
+    browse = sum(w * n for w, n in zip(STEP_WEIGHTS, calls, strict=True)) / sum(STEP_WEIGHTS)
+    burst = 1 + data + 1  # identity, each data route, identity again (browse_burst)
+    return (1 - churn - bursts) * browse + bursts * burst + churn * RECYCLE_CALLS
 
 
 def pick_step(rng: random.Random) -> Step:

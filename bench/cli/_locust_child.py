@@ -100,6 +100,8 @@ def run_locust(
     env: tuple[tuple[str, str], ...],
     samples: Samples,
     restart: tuple[float, Callable[[float], None]] | None = None,
+    *,
+    quiet: bool = False,
 ) -> LocustOutcome:
     """Run Locust to the end, or until a stop request; see :class:`LocustOutcome`.
 
@@ -121,6 +123,8 @@ def run_locust(
         child = subprocess.Popen(
             _command(settings),
             stdout=stdout,
+            # quiet (a calibration): Locust's progress and tables go to its file too.
+            stderr=subprocess.STDOUT if quiet else None,
             env={**os.environ, **dict(env)},
             start_new_session=True,
             preexec_fn=preexec_die_with_parent(),

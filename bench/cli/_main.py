@@ -94,13 +94,18 @@ def _finish(outcome: Outcome) -> int:
 
 
 def _run(settings: Settings) -> int:
+    from bench.cli._forecast import forecast_run
     from bench.cli._run import execute_run
     from bench.report import print_table
 
+    default = settings[SCENARIO] is None
     settings = _prepare(settings, settings[STRATEGY])
     out = settings.required(OUT)
+    predicted = forecast_run(settings, default_scenario=default)
     with target_of(settings, out) as target:
-        summary = execute_run(settings.replace({HOST: target.url}), target.env, target.restart)
+        summary = execute_run(
+            settings.replace({HOST: target.url}), target.env, target.restart, forecast=predicted
+        )
     print_table([summary])
     print(f"results: {out} (summary.json, report.html, locust.html, pyperf file)")
     print_notes([("", note) for note in notes_of(summary)], 1)

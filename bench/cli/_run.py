@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.capacity import Forecast
 from bench.cli._locust_child import LocustOutcome, Samples, run_locust
 from bench.cli._signals import STOP
 from bench.measure import (
@@ -130,6 +131,9 @@ def execute_run(
     env: tuple[tuple[str, str], ...] = (),
     restart_target: Callable[[], None] | None = None,
     limits: Limits | None = None,
+    forecast: Forecast | None = None,
+    *,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     """Run against the target at ``HOST`` (already up); write the run folder, return its summary.
 
@@ -145,7 +149,7 @@ def execute_run(
     samples = Samples()
     child = settings.replace({PARTS_ONLY: True, PROGRESS: True})
     restart = (restart_at, lives.restart) if restart_at and restart_target else None
-    outcome = None if STOP.requested else run_locust(child, env, samples, restart)
+    outcome = None if STOP.requested else run_locust(child, env, samples, restart, quiet=quiet)
     if outcome is not None and not outcome.killed:
         _wait_for_parts(out / "parts", settings[PROCESSES])
     reading, state, oracle_expected = lives.finish()
@@ -171,6 +175,7 @@ def execute_run(
         stopped_by=STOP.name,
         target_restarts=tuple(lives.restarts),
         limits=limits or Limits(),
+        forecast=forecast.as_json() if forecast is not None else None,
     )
     summary, recorder = build_summary(parts, context)
     write_run_folder(out, summary, recorder)

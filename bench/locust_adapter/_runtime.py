@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gevent.lock import Semaphore
+
 from bench.locust_adapter._bridge import LoopBridge
 from bench.locust_adapter._gc import Freeze
 from bench.locust_adapter._settings import AdapterSettings
@@ -32,6 +34,7 @@ from bench.measure import (
     rss_bytes,
 )
 from bench.options import COUNT_CONNECTIONS, KEEPALIVE, RATE, TIMEOUT, WARMUP
+from bench.pacing import SignInGate
 from bench.profile import Profile
 from bench.report import write_json_atomic
 from bench.strategies import ClientStrategy, StrategyContext, pooled_transport_factory
@@ -81,6 +84,8 @@ class ProcessRuntime:
     invariants_broken: Counter[str] = field(default_factory=Counter)
     invariant_examples: list[dict[str, str]] = field(default_factory=list)
     final_written: bool = False
+    # The ramp's pace: sign-ins in flight in this process (set from the timeout below).
+    sign_in_gate: SignInGate = field(init=False)
     # Set by the first of Locust's (concurrent) shutdowns: a gevent Event, set when done.
     quit_done: Any = None
     # This process's test number: a web UI starts several tests in one process, each
@@ -92,6 +97,9 @@ class ProcessRuntime:
     stopped_at: float | None = None
     _usernames: itertools.count[int] = field(default_factory=itertools.count)
     _contexts: dict[str, StrategyContext] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sign_in_gate = SignInGate(self.settings.values[TIMEOUT], Semaphore)
 
     @property
     def strategy(self) -> ClientStrategy:
@@ -217,6 +225,9 @@ class ProcessRuntime:
             clients_released=self.clients_released,
             sessions_alive=self.sessions_alive,
             users_signing_in=self.users_signing_in,
+            sign_in_window=self.sign_in_gate.window,
+            sign_ins_in_flight_peak=self.sign_in_gate.peak_in_flight,
+            sign_in_wait_longest_s=round(self.sign_in_gate.longest_wait_s, 3),
             users_without_session=self.users_without_session,
             sign_in_failures=dict(self.sign_in_failures),
             lifecycle=PartLifecycle(

@@ -201,12 +201,13 @@ class AegisUser(User):
         Slow backends (argon2, bcrypt) time out registrations under a fast ramp; a user
         that carried on without a session would only fill the failure table with 401s.
         Each failed attempt's reason is counted, and the user counts as without session
-        until an attempt succeeds (or the test stops it).
+        until an attempt succeeds (or the test stops it). Every attempt first waits for a
+        place among the process's sign-ins in flight (the ramp's pace: ``bench/pacing.py``).
         """
         runtime, session = self._runtime, self.session
         assert session is not None
         attempt = 0
-        while not self.run_step(first):
+        while not self._paced(first):
             if attempt == 0:
                 runtime.users_without_session += 1
             runtime.sign_in_failures[session.last_failure or "no session"] += 1
@@ -215,6 +216,27 @@ class AegisUser(User):
             attempt += 1
         if attempt:
             runtime.users_without_session -= 1
+
+    def _paced(self, first: SignIn) -> bool:
+        """One sign-in attempt, once the gate gives it a place; True when signed in.
+
+        While it waits for its place the user is ``waiting``, so a stop ends it at once.
+        """
+        gate = self._runtime.sign_in_gate
+        if self._state == LOCUST_STATE_STOPPING:
+            raise GreenletExit()
+        self._state = LOCUST_STATE_WAITING
+        gate.enter()
+        if self._state == LOCUST_STATE_STOPPING:
+            gate.leave(0.0, ok=True)
+            raise GreenletExit()
+        self._state = LOCUST_STATE_RUNNING
+        began, ok = time.monotonic(), False
+        try:
+            ok = self.run_step(first)
+        finally:
+            gate.leave(time.monotonic() - began, ok)
+        return ok
 
     def _sleep_unless_stopping(self, seconds: float) -> None:
         """Back off between sign-in attempts as Locust's own waits do.

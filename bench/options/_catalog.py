@@ -22,6 +22,7 @@ __all__ = [
     "ALL",
     "BIND",
     "BURSTS",
+    "CALIBRATE",
     "CHURN",
     "COUNT_CONNECTIONS",
     "CROSSWIRE_RATE",
@@ -41,6 +42,7 @@ __all__ = [
     "MAX_P99_MS",
     "MIN_SPEEDUP",
     "OUT",
+    "OVER_CAPACITY",
     "PARTS_ONLY",
     "PORT",
     "PROCESSES",
@@ -304,6 +306,19 @@ REPEAT = Option[int](
     "intervals are computed across them", COMPARING, default=3, group="comparison",
 )  # fmt: skip
 
+# The capacity forecast (aegis-bench run).
+CALIBRATE = Option[bool](
+    "calibrate", lambda text: text.lower() in ("true", "1"),
+    "measure this machine's capacity again (a 15 s paced run) instead of using the "
+    "calibration kept for it", frozenset({"run"}),
+    default=False, switch=True, group="capacity", default_doc="off",
+)  # fmt: skip
+OVER_CAPACITY = Option[bool](
+    "over_capacity", lambda text: text.lower() in ("true", "1"),
+    "start the run even when it offers more requests a second than the forecast says this "
+    "box carries (the run is then flagged generator-bound)", frozenset({"run"}),
+    default=False, switch=True, group="capacity", default_doc="off",
+)  # fmt: skip
 LOCUST_HTML = Option[bool](
     "locust_html", lambda text: text.lower() in ("true", "1"),
     "also write Locust's own HTML report (about 1 MB) into every run folder; each run's "

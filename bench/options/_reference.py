@@ -20,6 +20,7 @@ GROUPS = {
     "lifecycle": "The session lifecycle",
     "target": "The target",
     "faults": "Faults of the reference backend",
+    "capacity": "Capacity",
     "comparison": "Comparisons",
     "gate": "The gate: what fails a run",
     "output": "Output",

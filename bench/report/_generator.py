@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.capacity import SATURATED_BOX_CPU_PERCENT, SATURATED_CPU_PERCENT
 from bench.measure import Part
 
 __all__ = ["LAG_FLOOR_MS", "SATURATED_CPU_PERCENT", "generator_section", "percentile"]
 
-SATURATED_CPU_PERCENT = 90.0  # one load process's CPU (its GIL caps it at one core)
-SATURATED_BOX_CPU_PERCENT = 90.0  # the whole machine, the embedded target included
 # Event-loop lag (how late a timer fires on a load process's loop) that is this share of
 # the reported median latency: that much of every request's time is the generator's.
 SATURATED_LAG_SHARE = 0.10

@@ -87,6 +87,8 @@ class RunContext:
     target_restarts: tuple[Mapping[str, Any], ...] = ()
     limits: Limits = field(default_factory=Limits)
     driver: str = "locust"
+    # The capacity forecast made before the ramp (``bench.capacity.Forecast.as_json``).
+    forecast: Mapping[str, Any] | None = None
     # A snapshot of a test still running (the web UI's live view): its parts are
     # checkpoints and its clients open by nature, which says nothing of how it will end.
     live: bool = False
@@ -144,6 +146,15 @@ def _exercised(settings: Mapping[str, str], summary: dict[str, Any]) -> dict[str
             "counted_as": option.evidence.where,
         }
     return section
+
+
+def _forecast(predicted: Mapping[str, Any] | None, achieved: float | None) -> dict[str, Any] | None:
+    """The forecast next to what the run achieved (None when none was made)."""
+    if predicted is None:
+        return None
+    offered = predicted.get("offered_rps")
+    ratio = round(achieved / offered, 3) if achieved and offered else None
+    return {**predicted, "achieved_rps": achieved, "achieved_over_offered": ratio}
 
 
 def _box_cpu_in(samples: tuple[tuple[float, float], ...], window: dict[str, Any]) -> list[float]:
@@ -248,6 +259,13 @@ def build_summary(parts: list[Part], context: RunContext) -> tuple[dict[str, Any
         "client_rss_kib_per_session_whole_run": (
             round(rss_growth / users_peak / 1024, 1) if users_peak else None
         ),
+        "ramp": {
+            "sign_in_window": min(
+                (p.sign_in_window for p in loads if p.sign_in_window is not None), default=None
+            ),
+            "sign_ins_in_flight_peak": sum(p.sign_ins_in_flight_peak for p in loads),
+            "sign_in_wait_longest_s": max((p.sign_in_wait_longest_s for p in loads), default=0.0),
+        },
         "users_without_session": {
             "count": sum(p.users_without_session for p in loads),
             "sign_in_failures": dict(sign_in_failures.most_common()),
@@ -289,6 +307,7 @@ def build_summary(parts: list[Part], context: RunContext) -> tuple[dict[str, Any
         "versions": versions(),
         "limits": context.limits.as_json(),
     }
+    summary["forecast"] = _forecast(context.forecast, throughput)
     summary["exercised"] = _exercised(context.settings, summary)
     summary["outcome"] = judge_run(summary, context.limits).as_json()
     shown = figures.snapshot()
