@@ -63,8 +63,7 @@ def forecast_run(settings: Settings, *, default_scenario: bool) -> Forecast | No
     think_mean_s = (think.low + think.high) / 2
     rate = settings.get(RATE)
     if not rate and think_mean_s <= 0:
-        print("aegis-bench: a closed loop: it offers whatever the generator can do (no forecast)")
-        return None
+        return None  # a closed loop offers whatever the generator can do: nothing to forecast
     path = settings[PROFILE]
     profile = load_profile(path) if path is not None else AEGIS
     calls = calls_per_task(profile, churn=settings[CHURN], bursts=settings[BURSTS])

@@ -84,8 +84,8 @@ class ProcessRuntime:
     invariants_broken: Counter[str] = field(default_factory=Counter)
     invariant_examples: list[dict[str, str]] = field(default_factory=list)
     final_written: bool = False
-    # The ramp's pace: sign-ins in flight in this process (set from the timeout below).
-    sign_in_gate: SignInGate = field(init=False)
+    # The pace of sign-ins and sign-outs in flight in this process (bench/pacing.py).
+    session_gate: SignInGate = field(init=False)
     # Set by the first of Locust's (concurrent) shutdowns: a gevent Event, set when done.
     quit_done: Any = None
     # This process's test number: a web UI starts several tests in one process, each
@@ -99,7 +99,7 @@ class ProcessRuntime:
     _contexts: dict[str, StrategyContext] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.sign_in_gate = SignInGate(self.settings.values[TIMEOUT], Semaphore)
+        self.session_gate = SignInGate(self.settings.values[TIMEOUT], Semaphore)
 
     @property
     def strategy(self) -> ClientStrategy:
@@ -225,9 +225,9 @@ class ProcessRuntime:
             clients_released=self.clients_released,
             sessions_alive=self.sessions_alive,
             users_signing_in=self.users_signing_in,
-            sign_in_window=self.sign_in_gate.window,
-            sign_ins_in_flight_peak=self.sign_in_gate.peak_in_flight,
-            sign_in_wait_longest_s=round(self.sign_in_gate.longest_wait_s, 3),
+            gate_window=self.session_gate.window,
+            gate_in_flight_peak=self.session_gate.peak_in_flight,
+            gate_wait_longest_s=round(self.session_gate.longest_wait_s, 3),
             users_without_session=self.users_without_session,
             sign_in_failures=dict(self.sign_in_failures),
             lifecycle=PartLifecycle(

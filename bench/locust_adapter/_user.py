@@ -177,7 +177,7 @@ class AegisUser(User):
         runtime, strategy = self._runtime, self._strategy()
         try:
             if runtime.rng.random() < SIGN_OUT_BEFORE_RECYCLE:
-                self._run_on(session, end_session)
+                self._signing_out(session)
         finally:
             self._release(strategy, session)
         runtime.recycled_clients += 1
@@ -207,13 +207,18 @@ class AegisUser(User):
         runtime, session = self._runtime, self.session
         assert session is not None
         attempt = 0
-        while not self._paced(first):
+        try:
+            while not self._paced(first):
+                if attempt == 0:
+                    runtime.users_without_session += 1
+                runtime.sign_in_failures[session.last_failure or "no session"] += 1
+                delay = min(SIGN_IN_BACKOFF_MAX_S, SIGN_IN_BACKOFF_S * 2**attempt)
+                self._sleep_unless_stopping(delay * random.uniform(0.5, 1.0))
+                attempt += 1
+        except GreenletExit:  # stopped before it ever signed in: it ends without a session
             if attempt == 0:
                 runtime.users_without_session += 1
-            runtime.sign_in_failures[session.last_failure or "no session"] += 1
-            delay = min(SIGN_IN_BACKOFF_MAX_S, SIGN_IN_BACKOFF_S * 2**attempt)
-            self._sleep_unless_stopping(delay * random.uniform(0.5, 1.0))
-            attempt += 1
+            raise
         if attempt:
             runtime.users_without_session -= 1
 
@@ -222,7 +227,7 @@ class AegisUser(User):
 
         While it waits for its place the user is ``waiting``, so a stop ends it at once.
         """
-        gate = self._runtime.sign_in_gate
+        gate = self._runtime.session_gate
         if self._state == LOCUST_STATE_STOPPING:
             raise GreenletExit()
         self._state = LOCUST_STATE_WAITING
@@ -237,6 +242,23 @@ class AegisUser(User):
         finally:
             gate.leave(time.monotonic() - began, ok)
         return ok
+
+    def _signing_out(self, session: MeasuredSession) -> None:
+        """Sign out (and replay the old cookie) once the gate gives it a place.
+
+        A stop signs every user out at once: 15,000 sign-outs and their replays in
+        flight together kept two load processes busy for 20 s, and the few that needed
+        a connection timed out connecting. Paced like sign-ins, they go out in turn.
+        Locust waits for every stopped user's ``on_stop`` (the CLI bounds the stop).
+        """
+        gate = self._runtime.session_gate
+        gate.enter()
+        began, ok = time.monotonic(), False
+        try:
+            self._run_on(session, end_session)
+            ok = True  # its latency is what paces the others
+        finally:
+            gate.leave(time.monotonic() - began, ok)
 
     def _sleep_unless_stopping(self, seconds: float) -> None:
         """Back off between sign-in attempts as Locust's own waits do.
@@ -266,7 +288,7 @@ class AegisUser(User):
         if session is None:
             return
         try:
-            self._run_on(session, end_session)
+            self._signing_out(session)
         finally:
             self._release(strategy, session)
 

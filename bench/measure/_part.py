@@ -80,11 +80,11 @@ class Part:
     clients_released: int = 0
     sessions_alive: int = 0
     users_signing_in: int = 0
-    # The ramp's pace (bench/locust_adapter/_ramp.py): the window of sign-ins in flight
-    # at the end, the most in flight at once, the longest a sign-in waited for a place.
-    sign_in_window: int | None = None
-    sign_ins_in_flight_peak: int = 0
-    sign_in_wait_longest_s: float = 0.0
+    # The pace of sign-ins and sign-outs (bench/pacing.py): the window of them in flight
+    # at the end, the most in flight at once, the longest one waited for a place.
+    gate_window: int | None = None
+    gate_in_flight_peak: int = 0
+    gate_wait_longest_s: float = 0.0
     users_without_session: int = 0
     sign_in_failures: dict[str, int] = field(default_factory=dict)
     lifecycle: PartLifecycle = field(default_factory=PartLifecycle)

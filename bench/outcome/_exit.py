@@ -26,7 +26,7 @@ class ExitCode(IntEnum):
 MEANINGS = {
     ExitCode.OK: "the run completed, every check ran (each at least once) and held, no "
     "request failed, and every threshold held",
-    ExitCode.FAILED: "a leak, a broken lifecycle invariant, a failed "
+    ExitCode.FAILED: "a leak, a broken lifecycle invariant, users left without a session, a failed "
     "request (over --max-error-rate, 0 unless ci says otherwise), a broken threshold, "
     "isolation not checked, or an option whose effect the run never exercised. A leak or "
     "a broken invariant gives 1 even when the run did not complete",

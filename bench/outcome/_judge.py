@@ -46,6 +46,7 @@ class ReasonKind(StrEnum):
     FAILED_REQUESTS = "REQUESTS FAILED"
     NOT_CHECKED = "ISOLATION NOT CHECKED"
     NOT_EXERCISED = "NOT EXERCISED"
+    NO_SESSION = "USERS WITHOUT A SESSION"
     THRESHOLD = "THRESHOLD BROKEN"
     INCOMPLETE = "RUN INCOMPLETE"
     INTERRUPTED = "STOPPED"
@@ -160,6 +161,16 @@ def _failures(summary: Mapping[str, Any], limits: Limits) -> Iterable[Reason]:
         )
 
 
+def _sessions(summary: Mapping[str, Any]) -> Iterable[Reason]:
+    without = (summary.get("users_without_session") or {}).get("count") or 0
+    if without:
+        yield Reason(
+            ReasonKind.NO_SESSION,
+            f"{without:,} of {int(summary.get('users') or 0):,} users ended without a session: "
+            "their sign-ins failed or never had their turn (see users_without_session)",
+        )
+
+
 def _exercised(summary: Mapping[str, Any]) -> Iterable[Reason]:
     for name, entry in (summary.get("exercised") or {}).items():
         if not entry.get("count"):
@@ -187,6 +198,7 @@ def judge_run(
     reasons += _isolation(summary, limits)
     reasons += _invariants(summary)
     reasons += _failures(summary, limits)
+    reasons += _sessions(summary)
     reasons += _exercised(summary)
     if subject:
         reasons = [Reason(r.kind, r.text, subject, r.examples) for r in reasons]

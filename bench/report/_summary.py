@@ -259,12 +259,13 @@ def build_summary(parts: list[Part], context: RunContext) -> tuple[dict[str, Any
         "client_rss_kib_per_session_whole_run": (
             round(rss_growth / users_peak / 1024, 1) if users_peak else None
         ),
-        "ramp": {
-            "sign_in_window": min(
-                (p.sign_in_window for p in loads if p.sign_in_window is not None), default=None
+        # The pace of sign-ins and sign-outs (bench/pacing.py), over the load processes.
+        "pacing": {
+            "window": min(
+                (p.gate_window for p in loads if p.gate_window is not None), default=None
             ),
-            "sign_ins_in_flight_peak": sum(p.sign_ins_in_flight_peak for p in loads),
-            "sign_in_wait_longest_s": max((p.sign_in_wait_longest_s for p in loads), default=0.0),
+            "in_flight_peak": sum(p.gate_in_flight_peak for p in loads),
+            "wait_longest_s": max((p.gate_wait_longest_s for p in loads), default=0.0),
         },
         "users_without_session": {
             "count": sum(p.users_without_session for p in loads),
