@@ -1,8 +1,12 @@
 """Measurement: call records, the instrumented transport, the recorder, process usage.
 
 Nothing here imports Locust; the Locust adapter, the bare driver and the reports all
-build on these pieces.
+build on these pieces. The aiohttp transport (``AiohttpPooledTransport``,
+``AiohttpTransportFactory``) is imported on first access: aiohttp costs about 150 ms and
+11 MiB to import, which only a process that sends through it should pay.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from bench.measure._context import ACTING_USER, CURRENT_CALL, CallRecord
 from bench.measure._lifecycle import note_unauthorized
@@ -44,6 +48,8 @@ __all__ = [
     "MAX_FINDINGS",
     "PART_SCHEMA",
     "REPLAY_HEADER",
+    "AiohttpPooledTransport",
+    "AiohttpTransportFactory",
     "CallRecord",
     "CountingBackend",
     "EndpointStats",
@@ -69,3 +75,19 @@ __all__ = [
     "rss_bytes",
     "server_stats",
 ]
+
+if TYPE_CHECKING:
+    from bench.measure._aiohttp import AiohttpPooledTransport, AiohttpTransportFactory
+
+_LAZY = frozenset({"AiohttpPooledTransport", "AiohttpTransportFactory"})
+
+
+def __getattr__(name: str) -> Any:
+    """The aiohttp transport's names, imported when first asked for (PEP 562)."""
+    if name in _LAZY:
+        from bench.measure import _aiohttp
+
+        value = getattr(_aiohttp, name)
+        globals()[name] = value  # asked once: later lookups find it directly
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,8 +18,11 @@ counted one of two ways:
 Both count the same connections, failed exchanges included (``tests/test_measure.py``
 and ``tests/test_counting.py`` hold them to it). In ``"stream"`` mode an inner
 transport whose pool does not count (httpx's ``AsyncHTTPTransport``, a user's own) falls
-back to spotting new ``network_stream`` objects on successful responses. Nothing here
-touches httpx's or httpcore's private attributes.
+back to spotting new ``network_stream`` objects on successful responses. aiohttp's
+transport (``_aiohttp.AiohttpPooledTransport``) counts its own connections in both modes
+and its responses carry no ``network_stream``, so neither the fallback nor the ``trace``
+extension (which aiohttp ignores) counts them again. Nothing here touches httpx's or
+httpcore's private attributes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """Client strategies: what a run compares, behind one interface (see ``_base``)."""
 
-from bench.strategies._base import ClientStrategy, StrategyContext, pooled_transport_factory
+from bench.strategies._base import (
+    TRANSPORTS,
+    ClientStrategy,
+    StrategyContext,
+    pooled_transport_factory,
+)
 from bench.strategies._builtin import (
     PerCallClient,
     PerCallStrategy,
@@ -16,6 +21,7 @@ from bench.strategies._registry import (
 )
 
 __all__ = [
+    "TRANSPORTS",
     "ClientStrategy",
     "PerCallClient",
     "PerCallStrategy",

@@ -25,7 +25,7 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
@@ -38,7 +38,14 @@ from bench.measure import (
 )
 from bench.profile import AEGIS, Profile
 
-__all__ = ["ClientStrategy", "StrategyContext", "pooled_transport_factory"]
+if TYPE_CHECKING:
+    from bench.measure import AiohttpTransportFactory
+
+__all__ = ["TRANSPORTS", "ClientStrategy", "StrategyContext", "pooled_transport_factory"]
+
+# The HTTP stack under every client's httpx: httpx's own (an httpcore pool) or aiohttp
+# (httpx-aiohttp's transport); ``StrategyContext.transport_kind`` names one.
+TRANSPORTS = ("httpcore", "aiohttp")
 
 
 def pooled_transport_factory(
@@ -48,7 +55,9 @@ def pooled_transport_factory(
 
     Keep ``keepalive_expiry`` below the server's keep-alive timeout, or the server closes
     idle connections first and httpcore reconnects silently. The factory takes the pool's
-    network backend (:meth:`StrategyContext.transport` passes the counting one).
+    network backend (:meth:`StrategyContext.transport` passes the counting one); with
+    ``transport_kind="aiohttp"`` the context builds aiohttp's pools from its limits and
+    SSL context instead.
     """
     limits = httpx.Limits(
         max_connections=DEFAULT_LIMITS.max_connections,
@@ -70,19 +79,52 @@ class StrategyContext:
     profile: Profile = AEGIS
     instrument: bool = True
     count_with: str = "stream"  # how new connections are spotted: "stream" or "trace"
+    # The HTTP stack under httpx (one of TRANSPORTS). "aiohttp" needs the default kind of
+    # factory, a PooledTransportFactory: its limits and SSL context make aiohttp's pools.
+    transport_kind: str = "httpcore"
+    _make_aiohttp: AiohttpTransportFactory | None = field(
+        init=False, default=None, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.transport_kind not in TRANSPORTS:
+            raise ValueError(
+                f"transport_kind must be one of {', '.join(TRANSPORTS)}, "
+                f"not {self.transport_kind!r}"
+            )
+        if self.transport_kind == "aiohttp":
+            make = self.make_inner_transport
+            if not isinstance(make, PooledTransportFactory):
+                raise ValueError(
+                    'transport_kind="aiohttp" builds its pools from a PooledTransportFactory\'s '
+                    "limits and SSL context (pooled_transport_factory()); a factory of your "
+                    "own decides the transport itself"
+                )
+            # Imported here, not at the top: only a process that sends through aiohttp
+            # loads it (about 150 ms, 11 MiB), and it does so when it builds its context.
+            from bench.measure import AiohttpTransportFactory
+
+            aiohttp_pools = AiohttpTransportFactory(make.limits, make.ssl_context)
+            object.__setattr__(self, "_make_aiohttp", aiohttp_pools)  # a frozen dataclass
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """A new measured transport with its own pool (unmeasured with ``instrument=False``).
 
-        A :class:`PooledTransportFactory` (the default) is handed the network backend that
+        With ``transport_kind="aiohttp"``, the pool is aiohttp's, counted by its own tracing
+        in either ``count_with`` mode (``bench.measure._aiohttp`` says how). Otherwise a
+        :class:`PooledTransportFactory` (the default) is handed the network backend that
         counts connections the ``count_with`` way; any other factory is called as is, and
         what it returns is counted by ``InstrumentedTransport``'s fallback.
         """
         make = self.make_inner_transport
-        if not self.instrument:
+        if self._make_aiohttp is not None:  # aiohttp's pool, which counts for itself
+            inner: httpx.AsyncBaseTransport = self._make_aiohttp(counting=self.instrument)
+            if not self.instrument:
+                return inner
+        elif not self.instrument:
             return make()
-        if isinstance(make, PooledTransportFactory):
-            inner: httpx.AsyncBaseTransport = make(counting_backend(self.count_with))
+        elif isinstance(make, PooledTransportFactory):
+            inner = make(counting_backend(self.count_with))
         else:
             inner = make()
         return InstrumentedTransport(
