@@ -33,13 +33,19 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 __all__ = [
+    "PLANNING_THINK_S",
     "SATURATED_BOX_CPU_PERCENT",
     "SATURATED_CPU_PERCENT",
     "Calibration",
     "Forecast",
+    "carried_rps",
     "forecast",
+    "sessions_carried",
 ]
 
+# The think time a comparison states each variant's sessions at (a page view a few
+# seconds long): how many sessions the box would carry with it.
+PLANNING_THINK_S = 10.0
 SATURATED_CPU_PERCENT = 90.0  # one load process's CPU (its GIL caps it at one core)
 SATURATED_BOX_CPU_PERCENT = 90.0  # the whole machine, the embedded target included
 
@@ -126,6 +132,26 @@ class Forecast:
         }
 
 
+def carried_rps(
+    client_cpu_us: float, server_cpu_us: float, *, processes: int, cores: int | None = None
+) -> tuple[float, str]:
+    """Requests a second the box carries at these CPU costs per request (see the model),
+    and what bounds it: ``"generator"`` (its processes' cores) or ``"machine"``."""
+    cores = cores or os.cpu_count() or 1
+    client_s, server_s = client_cpu_us / 1e6, server_cpu_us / 1e6
+    generator = processes * (SATURATED_CPU_PERCENT / 100) / client_s
+    box = cores * (SATURATED_BOX_CPU_PERCENT / 100) / (client_s + server_s)
+    return min(generator, box), "generator" if generator < box else "machine"
+
+
+def sessions_carried(
+    rps: float, *, think_mean_s: float, calls_per_task: float, latency_s: float = 0.0
+) -> int:
+    """Sessions that offer ``rps`` between them, each task's calls followed by a think
+    time of ``think_mean_s`` (the offered rate's formula, solved for the users)."""
+    return int(rps * (think_mean_s + calls_per_task * latency_s) / calls_per_task)
+
+
 def forecast(
     calibration: Calibration,
     *,
@@ -137,11 +163,12 @@ def forecast(
     cores: int | None = None,
 ) -> Forecast:
     """The forecast of a run of ``users`` on ``processes`` load processes (see the model)."""
-    cores = cores or os.cpu_count() or 1
-    client_s = calibration.client_cpu_us_per_request / 1e6
-    server_s = calibration.server_cpu_us_per_request / 1e6
-    generator = processes * (SATURATED_CPU_PERCENT / 100) / client_s
-    box = cores * (SATURATED_BOX_CPU_PERCENT / 100) / (client_s + server_s)
+    capacity, bound_by = carried_rps(
+        calibration.client_cpu_us_per_request,
+        calibration.server_cpu_us_per_request,
+        processes=processes,
+        cores=cores,
+    )
     if rate_rps:
         offered: float | None = rate_rps
     elif think_mean_s > 0:
@@ -150,8 +177,8 @@ def forecast(
     else:
         offered = None
     return Forecast(
-        capacity_rps=min(generator, box),
-        bound_by="generator" if generator < box else "machine",
+        capacity_rps=capacity,
+        bound_by=bound_by,
         offered_rps=offered,
         sessions=users,
         processes=processes,

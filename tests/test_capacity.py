@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.capacity import Calibration, forecast
+from bench.capacity import Calibration, forecast, sessions_carried
 from bench.cli import main
 from bench.pacing import MAX_WINDOW, MIN_WINDOW, START_WINDOW, SignInGate
 from bench.profile import AEGIS
@@ -43,6 +43,17 @@ def test_a_paced_run_offers_users_times_calls_over_their_cycle() -> None:
     assert not result.over_capacity
     assert result.headroom is not None
     assert result.headroom > 1
+
+
+def test_the_sessions_carried_are_the_users_that_offer_that_rate() -> None:
+    """Solved for the users, the offered rate's formula gives back the users."""
+    calls = calls_per_task(AEGIS)
+    result = forecast(MEASURED, users=15_000, processes=2, think_mean_s=50.0,
+                      calls_per_task=calls)  # fmt: skip
+    assert result.offered_rps is not None
+    carried = sessions_carried(result.offered_rps, think_mean_s=50.0, calls_per_task=calls,
+                               latency_s=MEASURED.latency_p50_ms / 1000)  # fmt: skip
+    assert carried in (14_999, 15_000)  # floored
 
 
 def test_capacity_is_the_tighter_of_the_generators_cores_and_the_machines() -> None:

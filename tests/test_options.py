@@ -21,6 +21,7 @@ from bench.options import (
     EXPIRE_EVERY,
     FAULT_5XX,
     KEEPALIVE,
+    TRANSPORT,
     Door,
     Option,
     OptionError,
@@ -107,7 +108,12 @@ def test_every_door_applies_the_same_defaults() -> None:
 
 @pytest.mark.parametrize(
     ("option", "text", "value"),
-    [(EXPIRE_EVERY, "8s", "8"), (EXPIRE_EVERY, "2m", "120"), (FAULT_5XX, "0.25", "0.25")],
+    [
+        (EXPIRE_EVERY, "8s", "8"),
+        (EXPIRE_EVERY, "2m", "120"),
+        (FAULT_5XX, "0.25", "0.25"),
+        (TRANSPORT, "aiohttp", "aiohttp"),
+    ],
 )
 def test_every_door_accepts_the_same_syntax(option: Option[Any], text: str, value: str) -> None:
     """A value aegis-bench accepts, Locust's command line and the form accept alike."""
@@ -166,3 +172,35 @@ def test_every_option_is_reachable_and_documented(option: Option[Any]) -> None:
     default = option.default
     if default is not None and not option.switch:
         assert option.read(option.text(default)) == default
+
+
+def _variants(*argv: str) -> list[tuple[str, str, str]]:
+    settings = settings_of(build_parser().parse_args(["compare", *argv]))
+    return [(v.name, v.strategy, v.transport) for v in settings.variants()]
+
+
+def test_a_comparison_compares_pooled_and_per_call_on_httpx_by_default() -> None:
+    """By default compare runs pooled and per-call on httpx's own transport."""
+    assert _variants() == [("pooled", "pooled", "httpcore"), ("per-call", "per-call", "httpcore")]
+
+
+def test_comparing_transports_runs_pooled_on_each_named_by_its_transport() -> None:
+    """--transports alone compares pooled on each stack, each named by its transport."""
+    assert _variants("--transports", "httpcore,aiohttp") == [
+        ("httpcore", "pooled", "httpcore"), ("aiohttp", "pooled", "aiohttp")
+    ]  # fmt: skip
+
+
+def test_strategies_and_transports_give_every_pair_named_by_both() -> None:
+    """Strategies and transports together run each strategy on each transport."""
+    assert [name for name, *_ in _variants("--strategies", "pooled,per-call", "--transports",
+                                           "aiohttp,httpcore")] == [
+        "pooled+aiohttp", "pooled+httpcore", "per-call+aiohttp", "per-call+httpcore"
+    ]  # fmt: skip
+
+
+def test_one_transport_carries_every_strategy_of_a_comparison() -> None:
+    """--transport aiohttp compares the strategies on aiohttp, named by strategy."""
+    assert _variants("--transport", "aiohttp") == [
+        ("pooled", "pooled", "aiohttp"), ("per-call", "per-call", "aiohttp")
+    ]  # fmt: skip

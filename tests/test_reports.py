@@ -221,6 +221,20 @@ def test_leaks_of_every_strategy_break_the_gate_negative_controls_included() -> 
     assert leaks.passed
 
 
+def test_the_connections_threshold_holds_every_variant_that_pools() -> None:
+    """--max-conns-per-request judges pooled on each transport compared, not per-call."""
+    pools = {"value": 0.5, "ci_low": 0.4, "ci_high": 0.6, "n": 3, "values": [0.5] * 3}
+    figures = {
+        name: {**strategy_figures(), "strategy": strategy, "connections_per_request": pools}
+        for name, strategy in (("httpcore", "pooled"), ("aiohttp", "pooled"),
+                               ("per-call+aiohttp", "per-call"))
+    }  # fmt: skip
+    checks = evaluate(Limits(max_conns_per_request=0.1), comparison(**figures))
+    judged = {c.name: c.passed for c in checks if c.name.startswith("max-conns")}
+    assert judged == {"max-conns-per-request[httpcore]": False,
+                      "max-conns-per-request[aiohttp]": False}  # fmt: skip
+
+
 def test_a_run_that_checked_nothing_fails_the_comparison() -> None:
     """A run whose isolation was not checked fails the comparison: no evidence is no pass."""
     unchecked = summarise([part_of()])  # no call at all

@@ -33,11 +33,11 @@ from bench.measure import (
     CallRecord,
     PooledTransportFactory,
 )
+from bench.options import TRANSPORT_KINDS
 from bench.profile import AEGIS
 from bench.session import MeasuredSession
 from bench.steps import browse_data, browse_identity, end_session, start_session
 from bench.strategies import (
-    TRANSPORTS,
     ClientStrategy,
     PerCallStrategy,
     PooledStrategy,
@@ -54,7 +54,7 @@ BASE = "http://aegis.test"
 ME = AEGIS.identity
 COOKIE = AEGIS.cookie_name
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10, keepalive_expiry=4.0)
-each_transport = pytest.mark.parametrize("kind", TRANSPORTS)
+each_transport = pytest.mark.parametrize("kind", TRANSPORT_KINDS)
 each_host = pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 each_mode = pytest.mark.parametrize("mode", ["stream", "trace"])
 
@@ -388,7 +388,7 @@ async def test_https_connections_and_handshakes_are_counted_once(
 
 
 def test_an_unknown_transport_kind_is_refused() -> None:
-    """transport_kind names one of TRANSPORTS."""
+    """transport_kind names one of TRANSPORT_KINDS."""
     with pytest.raises(ValueError, match="one of httpcore, aiohttp"):
         StrategyContext(BASE, transport_kind="requests")
 

@@ -4,7 +4,7 @@ A calibration runs 200 users with a think time of 0.5-0.7 s (about 360 requests 
 second, paced, as real sessions are) for a few seconds against a throwaway embedded
 target, with the run's processes, strategy, transport and counting mode, and keeps what
 each request cost the client and the target. It is cached per machine (CPU model,
-cores), versions (Python, httpx, httpcore, Locust, aegis-bench) and those settings, in
+cores), versions (Python and the libraries summary.json lists) and those settings, in
 ``$AEGIS_BENCH_CACHE`` or ``$XDG_CACHE_HOME/aegis-bench`` (``~/.cache/aegis-bench``), so
 it costs its 15 s once; ``--calibrate`` measures again.
 """
@@ -16,7 +16,6 @@ import os
 import platform
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,12 @@ from bench.options import (
     SPAWN_RATE,
     STRATEGY,
     THINK_TIME,
+    TRANSPORT,
     USERS,
     WARMUP,
     Settings,
 )
-from bench.report import write_json_atomic
+from bench.report import versions, write_json_atomic
 from bench.think_time import ThinkTime
 
 __all__ = ["CACHE_ENV", "cache_file", "calibration"]
@@ -47,7 +47,6 @@ CACHE_ENV = "AEGIS_BENCH_CACHE"
 SESSIONS = 200
 THINK = ThinkTime(0.5, 0.7)
 SECONDS = 8.0
-_VERSIONED = ("httpx", "httpcore", "locust", "aegis-bench")
 
 
 def _cache_file() -> Path:
@@ -70,19 +69,13 @@ def _cpu_model() -> str:
 
 def _key(settings: Settings) -> str:
     """What a calibration stands for: this machine, these versions, these settings."""
-    versions = []
-    for name in _VERSIONED:
-        try:
-            versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name} absent")
     return "; ".join(
         [
             f"{_cpu_model()} x{os.cpu_count()}",
-            f"python {platform.python_version()}",
-            *versions,
+            *(f"{name} {version}" for name, version in versions().items()),
             f"processes {settings[PROCESSES]}",
             f"strategy {settings[STRATEGY]}",
+            f"transport {settings[TRANSPORT]}",
             f"count {settings[COUNT_CONNECTIONS]}",
         ]
     )

@@ -1,12 +1,12 @@
 """The runs behind ``compare`` and ``ci``: capacity, then latency at one offered rate.
 
-Two phases, each repeated ``--repeat`` times with the strategies run alternately
-(A B A B ...), so that drift of the machine (thermal, caches, other load) hits every
-strategy alike:
+Two phases, each repeated ``--repeat`` times with the variants (each strategy on each
+transport, ``Settings.variants``) run alternately (A B A B ...), so that drift of the
+machine (thermal, caches, other load) hits every variant alike:
 
-1. **capacity**: closed loop, as many requests as the users make; gives each strategy's
+1. **capacity**: closed loop, as many requests as the users make; gives each variant's
    throughput, CPU and connections per request.
-2. **at-rate**: the open model at one offered rate that neither strategy saturates
+2. **at-rate**: the open model at one offered rate that no variant saturates
    (``--rate``, else :data:`OFFERED_SHARE_OF_CAPACITY` of the lowest capacity measured);
    its latencies, counted from each request's intended start, compare the strategies
    rather than the load generator's queue.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.cli._run import execute_run
 from bench.cli._signals import STOP
-from bench.options import OUT, RATE, REPEAT, STRATEGIES, STRATEGY, Limits, Settings
+from bench.options import OUT, RATE, REPEAT, Limits, Settings, Variant
 from bench.report import AT_RATE, CAPACITY, PhaseRun
 
 __all__ = [
@@ -50,21 +50,21 @@ class ComparisonRuns:
     # How the rate was chosen, or why there were no latency runs.
     offered_rate_from: str = ""
 
-    def of(self, strategy: str, phase: str) -> list[PhaseRun]:
-        """The runs of one strategy in one phase, by repetition."""
-        return [r for r in self.runs if r.strategy == strategy and r.phase == phase]
+    def of(self, variant: str, phase: str) -> list[PhaseRun]:
+        """The runs of one variant (by name) in one phase, by repetition."""
+        return [r for r in self.runs if r.strategy == variant and r.phase == phase]
 
 
-def folder_of(out: Path, strategy: str, phase: str, repetition: int) -> Path:
+def folder_of(out: Path, variant: str, phase: str, repetition: int) -> Path:
     """Where one run of a comparison writes its run folder."""
-    return out / strategy / f"{phase}-{repetition}"
+    return out / variant / f"{phase}-{repetition}"
 
 
 def settings_of_run(
-    settings: Settings, strategy: str, folder: Path, rate_rps: float | None
+    settings: Settings, variant: Variant, folder: Path, rate_rps: float | None
 ) -> Settings:
-    """One run's settings: the comparison's, with its strategy, folder and offered rate."""
-    return settings.replace({STRATEGY: strategy, OUT: folder, RATE: rate_rps})
+    """One run's settings: the comparison's, with its variant, folder and offered rate."""
+    return settings.with_variant(variant).replace({OUT: folder, RATE: rate_rps})
 
 
 def _capacity(folder: Path) -> float:
@@ -78,9 +78,9 @@ def _offered_rate(settings: Settings, done: ComparisonRuns) -> tuple[float | Non
     if asked is not None:
         return asked, "--rate"
     means = {}
-    for strategy in settings[STRATEGIES]:
-        values = [_capacity(run.folder) for run in done.of(strategy, CAPACITY)]
-        means[strategy] = sum(values) / len(values) if values else 0.0
+    for variant in settings.variants():
+        values = [_capacity(run.folder) for run in done.of(variant.name, CAPACITY)]
+        means[variant.name] = sum(values) / len(values) if values else 0.0
     lowest = min(means, key=lambda name: means[name])
     if means[lowest] <= 0:
         return None, f"no latency runs: {lowest} completed no call in its capacity runs"
@@ -106,15 +106,15 @@ def run_comparison(
 
     def phase(name: str, rate_rps: float | None) -> None:
         for repetition in range(1, repeat + 1):
-            for strategy in settings[STRATEGIES]:
+            for variant in settings.variants():
                 if STOP.requested:
                     return
-                folder = folder_of(settings.required(OUT), strategy, name, repetition)
+                folder = folder_of(settings.required(OUT), variant.name, name, repetition)
                 rate = f" at {rate_rps:,.0f} rps" if rate_rps else ""
-                print(f"== {strategy}: {name} {repetition}/{repeat}{rate}", flush=True)
-                run = settings_of_run(settings, strategy, folder, rate_rps)
+                print(f"== {variant.name}: {name} {repetition}/{repeat}{rate}", flush=True)
+                run = settings_of_run(settings, variant, folder, rate_rps)
                 execute_run(run, env, restart_target, limits)
-                done.runs.append(PhaseRun(strategy, name, repetition, folder))
+                done.runs.append(PhaseRun(variant.name, name, repetition, folder))
 
     phase(CAPACITY, None)
     if STOP.requested:

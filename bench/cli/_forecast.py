@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 
-from bench.capacity import Forecast, forecast
+from bench.capacity import Forecast, forecast, sessions_carried
 from bench.cli._calibrate import calibration
 from bench.cli._parser import UsageError
 from bench.options import (
@@ -40,10 +40,12 @@ def _advice(result: Forecast, think_mean_s: float) -> str:
     needed_think = result.sessions * result.calls_per_task / result.capacity_rps - (
         result.calls_per_task * per_call
     )
-    fitting_users = math.floor(
-        result.capacity_rps * (think_mean_s + result.calls_per_task * per_call)
-        / result.calls_per_task
-    )  # fmt: skip
+    fitting_users = sessions_carried(
+        result.capacity_rps,
+        think_mean_s=think_mean_s,
+        calls_per_task=result.calls_per_task,
+        latency_s=per_call,
+    )
     ways = []
     if think_mean_s > 0:
         ways.append(f"a mean think time of {math.ceil(needed_think):,} s or more (--think-time)")

@@ -64,7 +64,11 @@ def _prepare(settings: Settings, default_name: str) -> Settings:
     scenario = settings[SCENARIO]
     if scenario is None:
         scenario = default_scenario()
-        asked = settings[STRATEGIES] if STRATEGIES in settings else (settings[STRATEGY],)
+        asked = (
+            [v.strategy for v in settings.variants()]
+            if STRATEGIES in settings
+            else [settings[STRATEGY]]
+        )
         unknown = [name for name in asked if name not in strategy_names()]
         if unknown:
             raise UsageError(
@@ -133,11 +137,11 @@ def _comparison(settings: Settings, limits: Limits, name: str) -> int:
     if not done.runs:
         print(f"aegis-bench: stopped before any strategy ran; nothing to compare in {out}")
         return STOP.exit_code or ExitCode.INCOMPLETE
-    strategies: tuple[str, ...] = settings[STRATEGIES]
+    strategies = [variant.name for variant in settings.variants()]
     combined, outcome = write_compare(
         out,
         done.runs,
-        list(strategies),
+        strategies,
         repetitions=settings[REPEAT],
         offered_rate_rps=done.offered_rate_rps,
         offered_rate_from=done.offered_rate_from,

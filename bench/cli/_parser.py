@@ -61,7 +61,8 @@ def _add_command(commands: Any, command: str) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     groups: dict[str, Any] = {}
-    for option in ALL:
+    order = list(GROUPS)  # the groups in the reference's order, each in declared order
+    for option in sorted(ALL, key=lambda o: order.index(o.group)):
         if command not in option.commands:
             continue
         group = groups.get(option.group)

@@ -33,7 +33,7 @@ from bench.measure import (
     cpu_seconds,
     rss_bytes,
 )
-from bench.options import COUNT_CONNECTIONS, KEEPALIVE, RATE, TIMEOUT, WARMUP
+from bench.options import COUNT_CONNECTIONS, KEEPALIVE, RATE, TIMEOUT, TRANSPORT, WARMUP
 from bench.pacing import SignInGate
 from bench.profile import Profile
 from bench.report import write_json_atomic
@@ -123,6 +123,7 @@ class ProcessRuntime:
                 timeout=values[TIMEOUT],
                 profile=self.profile,
                 count_with=values[COUNT_CONNECTIONS],
+                transport_kind=values[TRANSPORT],
             )
         return context
 
@@ -215,6 +216,7 @@ class ProcessRuntime:
             test_seq=self.test_seq,
             final=final,
             strategy=self.strategy.name,
+            transport=self.settings.values[TRANSPORT],
             started_at=self.started_at,
             stopped_at=self.stopped_at or time.time(),
             cpu_s=cpu_seconds() - self.cpu_at_start,

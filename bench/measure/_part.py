@@ -70,6 +70,7 @@ class Part:
     test_seq: int = 0
     final: bool = False
     strategy: str = ""
+    transport: str = ""  # the HTTP stack its clients sent through (an option's name)
     started_at: float | None = None
     stopped_at: float | None = None
     cpu_s: float = 0.0

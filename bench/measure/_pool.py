@@ -27,6 +27,7 @@ import httpcore
 import httpx
 
 from bench.measure._context import CURRENT_CALL
+from bench.options import COUNT_MODES
 
 __all__ = [
     "COUNT_MODES",
@@ -35,8 +36,6 @@ __all__ = [
     "PooledTransportFactory",
     "counting_backend",
 ]
-
-COUNT_MODES = ("stream", "trace")
 
 # httpx's own correspondence (its default transport's), public classes on both sides.
 _HTTPX_ERRORS: dict[type[Exception], type[httpx.TransportError]] = {

@@ -18,6 +18,7 @@ from bench.options._catalog import (
     CALIBRATE,
     CHURN,
     COUNT_CONNECTIONS,
+    COUNT_MODES,
     CROSSWIRE_RATE,
     DURATION,
     EXPIRE_EVERY,
@@ -28,12 +29,7 @@ from bench.options._catalog import (
     HOST,
     KEEPALIVE,
     LOCUST_HTML,
-    MAX_CONNS_PER_REQUEST,
     MAX_DEFAULT_SPAWN_RATE,
-    MAX_ERROR_RATE,
-    MAX_LEAKS,
-    MAX_P99_MS,
-    MIN_SPEEDUP,
     OUT,
     OVER_CAPACITY,
     PARTS_ONLY,
@@ -54,13 +50,23 @@ from bench.options._catalog import (
     STRATEGIES,
     STRATEGY,
     THINK_TIME,
-    THRESHOLD_OPTIONS,
-    THRESHOLDS,
     TIMEOUT,
     TLS,
+    TRANSPORT,
+    TRANSPORT_KINDS,
+    TRANSPORTS,
     USERS,
     WARMUP,
     WEB_PORT,
+)
+from bench.options._catalog_gate import (
+    MAX_CONNS_PER_REQUEST,
+    MAX_ERROR_RATE,
+    MAX_LEAKS,
+    MAX_P99_MS,
+    MIN_SPEEDUP,
+    THRESHOLD_OPTIONS,
+    THRESHOLDS,
 )
 from bench.options._faults import faults_of
 from bench.options._locust import add_locust_arguments, read_locust_options, with_form
@@ -78,6 +84,7 @@ from bench.options._settings import (
 )
 from bench.options._thresholds import Limits, load_limits
 from bench.options._values import AUTO
+from bench.options._variants import Variant
 
 __all__ = [
     "ALL",
@@ -88,6 +95,7 @@ __all__ = [
     "CHURN",
     "COMMANDS",
     "COUNT_CONNECTIONS",
+    "COUNT_MODES",
     "CROSSWIRE_RATE",
     "DURATION",
     "EXPIRE_EVERY",
@@ -130,6 +138,9 @@ __all__ = [
     "THRESHOLD_OPTIONS",
     "TIMEOUT",
     "TLS",
+    "TRANSPORT",
+    "TRANSPORTS",
+    "TRANSPORT_KINDS",
     "USERS",
     "WARMUP",
     "WEB_PORT",
@@ -140,6 +151,7 @@ __all__ = [
     "OptionError",
     "Rule",
     "Settings",
+    "Variant",
     "add_locust_arguments",
     "embedded_keep_alive_s",
     "faults_of",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from aegis_client import KEEPALIVE_EXPIRY_S
+from bench.options import _catalog_gate as gate
 from bench.options import _values as v
 from bench.options._option import Evidence, Option
 from bench.think_time import ThinkTime
@@ -25,6 +26,7 @@ __all__ = [
     "CALIBRATE",
     "CHURN",
     "COUNT_CONNECTIONS",
+    "COUNT_MODES",
     "CROSSWIRE_RATE",
     "DURATION",
     "EXPIRE_EVERY",
@@ -35,12 +37,7 @@ __all__ = [
     "HOST",
     "KEEPALIVE",
     "LOCUST_HTML",
-    "MAX_CONNS_PER_REQUEST",
     "MAX_DEFAULT_SPAWN_RATE",
-    "MAX_ERROR_RATE",
-    "MAX_LEAKS",
-    "MAX_P99_MS",
-    "MIN_SPEEDUP",
     "OUT",
     "OVER_CAPACITY",
     "PARTS_ONLY",
@@ -61,16 +58,22 @@ __all__ = [
     "STRATEGIES",
     "STRATEGY",
     "THINK_TIME",
-    "THRESHOLDS",
-    "THRESHOLD_OPTIONS",
     "TIMEOUT",
     "TLS",
+    "TRANSPORT",
+    "TRANSPORTS",
+    "TRANSPORT_KINDS",
     "USERS",
     "WARMUP",
     "WEB_PORT",
     "auto_processes",
 ]
 
+# How the client side spots a new connection (``bench.measure._pool`` says how each works).
+COUNT_MODES = ("stream", "trace")
+# The HTTP stacks a client's httpx can send through: httpx's own (an httpcore pool, what
+# the Aegis frontend ships) or aiohttp's (httpx-aiohttp, ``bench.measure._aiohttp``).
+TRANSPORT_KINDS = ("httpcore", "aiohttp")
 LOAD = frozenset({"run", "compare", "ci", "ui"})
 HEADLESS = frozenset({"run", "compare", "ci"})
 COMPARING = frozenset({"compare", "ci"})
@@ -193,10 +196,16 @@ TIMEOUT = Option[float](
     default=10.0, locust="--client-timeout", group="client",
 )  # fmt: skip
 COUNT_CONNECTIONS = Option[str](
-    "count_connections", v.choice("stream", "trace"),
+    "count_connections", v.choice(*COUNT_MODES),
     "how the client side spots a new connection: stream (the pool's network backend, "
     "free) or trace (httpcore's trace extension, 15-45 us per request)", LOAD,
-    default="stream", choices=("stream", "trace"), locust="--count-connections", group="client",
+    default="stream", choices=COUNT_MODES, locust="--count-connections", group="client",
+)  # fmt: skip
+TRANSPORT = Option[str](
+    "transport", v.choice(*TRANSPORT_KINDS),
+    "the HTTP stack under each client's httpx: httpcore (httpx's own, what the Aegis "
+    "frontend ships) or aiohttp (httpx-aiohttp); the client is the same either way", LOAD,
+    default="httpcore", choices=TRANSPORT_KINDS, locust="--client-transport", group="client",
 )  # fmt: skip
 PROFILE = Option[Path | None](
     "profile", v.profile_file,
@@ -295,10 +304,17 @@ BURSTS = Option[float](
 )  # fmt: skip
 
 # Comparisons: compare and ci.
+TRANSPORTS = Option[tuple[str, ...] | None](
+    "transports", v.name_list(*TRANSPORT_KINDS),
+    "comma-separated HTTP stacks to compare (httpcore, aiohttp), the first is the baseline, "
+    "each running every strategy (--strategies then defaults to pooled alone)",
+    COMPARING, group="comparison", default_doc="--transport's alone",
+)  # fmt: skip
 STRATEGIES = Option[tuple[str, ...]](
-    "strategies", v.strategy_list,
-    "comma-separated strategies, the first is the baseline", COMPARING,
-    default=("pooled", "per-call"), group="comparison",
+    "strategies", v.name_list(),
+    "comma-separated strategies, the first is the baseline", COMPARING, group="comparison",
+    derive=lambda s: ("pooled",) if s.get(TRANSPORTS) else ("pooled", "per-call"),
+    default_doc="pooled,per-call (with --transports: pooled)",
 )  # fmt: skip
 REPEAT = Option[int](
     "repeat", v.positive_int,
@@ -326,38 +342,6 @@ LOCUST_HTML = Option[bool](
     "writes it)", COMPARING,
     default=False, switch=True, group="output", default_doc="off",
 )  # fmt: skip
-
-# The gate: what fails a run (every command applies the defaults; ci takes the flags).
-GATE = frozenset({"ci"})
-THRESHOLDS = Option[Path | None](
-    "thresholds", v.path,
-    "TOML file of thresholds, the names below with underscores; flags override it", GATE,
-    group="gate", default_doc="none",
-)  # fmt: skip
-MAX_LEAKS = Option[int](
-    "max_leaks", v.non_negative_int,
-    "leaks allowed over every run (client, server, shared connections, accepted replays, "
-    "foreign sessions)", GATE, default=0, group="gate",
-)  # fmt: skip
-MAX_ERROR_RATE = Option[float | None](
-    "max_error_rate", v.fraction,
-    "highest failed fraction of requests, per strategy", GATE, default=0.0, group="gate",
-)  # fmt: skip
-MAX_P99_MS = Option[float | None](
-    "max_p99_ms", v.positive_float,
-    "highest p99 latency at the offered rate, per strategy (mean over the repetitions)",
-    GATE, group="gate", default_doc="not checked",
-)  # fmt: skip
-MIN_SPEEDUP = Option[float | None](
-    "min_speedup", v.positive_float,
-    "lowest pooled / per-call capacity ratio (mean over the repetitions)", GATE,
-    group="gate", default_doc="not checked",
-)  # fmt: skip
-MAX_CONNS_PER_REQUEST = Option[float | None](
-    "max_conns_per_request", v.positive_float, "most new connections per request for pooled",
-    GATE, group="gate", default_doc="not checked",
-)  # fmt: skip
-THRESHOLD_OPTIONS = (MAX_LEAKS, MAX_ERROR_RATE, MAX_P99_MS, MIN_SPEEDUP, MAX_CONNS_PER_REQUEST)
 
 # The web UI, and the reference backend on its own.
 WEB_PORT = Option[int](
@@ -393,5 +377,9 @@ PROGRESS = Option[bool](
     locust="--aegis-progress", web_form=False, switch=True, default=False, group="output",
 )  # fmt: skip
 
-# Every option above, in the order declared (the order --help and the docs list them).
-ALL: tuple[Option[Any], ...] = tuple(v for v in list(globals().values()) if isinstance(v, Option))
+# Every option, in the order declared (within a group, the order --help and the docs list
+# them): those above, then the gate's.
+ALL: tuple[Option[Any], ...] = (
+    *(v for v in list(globals().values()) if isinstance(v, Option)),
+    *gate.GATE_OPTIONS,
+)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from bench.options import _catalog as c
 from bench.options._option import Door, Option
 from bench.options._values import AUTO
+from bench.options._variants import Variant, variants
 
 __all__ = [
     "RULES",
@@ -90,6 +91,15 @@ class Settings:
         """A copy with ``changes`` applied (values, already parsed)."""
         return Settings({**self._values, **{o.name: v for o, v in changes.items()}}, self.door)
 
+    def variants(self) -> tuple[Variant, ...]:
+        """A comparison's variants: each of its strategies on each of its transports."""
+        transports = self.get(c.TRANSPORTS) or (self[c.TRANSPORT],)
+        return variants(self[c.STRATEGIES], transports)
+
+    def with_variant(self, variant: Variant) -> Settings:
+        """These settings with ``variant``'s strategy and transport (one run of it)."""
+        return self.replace({c.STRATEGY: variant.strategy, c.TRANSPORT: variant.transport})
+
     def as_text(self) -> dict[str, str]:
         """Every value as the text its option reads back (empty when unset), by name."""
         return {name: _by_name(name).text(value) for name, value in sorted(self._values.items())}
@@ -138,6 +148,14 @@ def _embedded_only_set(settings: Settings) -> list[Option[Any]]:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule(
+        (c.STRATEGIES, c.TRANSPORT),
+        lambda s: len(s.variants()) < 2,
+        lambda s, name: (
+            f"nothing to compare: give two or more strategies ({name(c.STRATEGIES)} "
+            f"pooled,per-call) or transports ({name(c.TRANSPORTS)} httpcore,aiohttp)"
+        ),
+    ),
     Rule(
         c.FAULT_SHARES,
         lambda s: sum(s[o] or 0.0 for o in c.FAULT_SHARES) > 1.0,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._toml import load_toml
-from bench.options import _catalog as c
+from bench.options import _catalog_gate as c
 from bench.options._option import Option
 
 __all__ = ["Limits", "load_limits"]

@@ -27,6 +27,7 @@ __all__ = [
     "fraction",
     "locustfile",
     "loopback_address",
+    "name_list",
     "non_negative_float",
     "non_negative_int",
     "outage",
@@ -39,7 +40,6 @@ __all__ = [
     "seconds",
     "show_outage",
     "show_seconds",
-    "strategy_list",
     "text",
     "think_time",
     "timespan",
@@ -217,12 +217,21 @@ def show_outage(value: tuple[float, float]) -> str:
     return f"{value[0]:g}+{value[1]:g}"
 
 
-def strategy_list(text: str) -> tuple[str, ...]:
-    """Two or more different strategy names, comma-separated."""
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise ValueError(f"{text!r}: give two or more different strategies, comma-separated")
-    return names
+def name_list(*allowed: str) -> Callable[[str], tuple[str, ...]]:
+    """Different names, comma-separated (each one of ``allowed``, when given). Whether
+    there are enough to compare is a rule between options (``_settings.RULES``)."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(name.strip() for name in text.split(",") if name.strip())
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"{text!r}: give different names, comma-separated")
+        unknown = [name for name in names if allowed and name not in allowed]
+        if unknown:
+            raise ValueError(f"unknown {unknown[0]!r}: choose from {', '.join(allowed)}")
+        return names
+
+    parse.__doc__ = f"Names, comma-separated{': ' + ', '.join(allowed) if allowed else ''}."
+    return parse
 
 
 def profile_file(text: str) -> Path:

@@ -82,15 +82,16 @@ def evaluate(limits: Limits, comparison: dict[str, Any]) -> list[Check]:
                 Check(f"max-p99-ms[{name}]", limits.max_p99_ms, p99, ok,
                       f"{name}: {shown} (N = {n})")
             )  # fmt: skip
-    if limits.max_conns_per_request is not None and "pooled" in strategies:
-        per_request = strategies["pooled"]["connections_per_request"]
-        value = per_request.get("value")
-        ok = value is not None and value <= limits.max_conns_per_request
-        checks.append(
-            Check("max-conns-per-request[pooled]", limits.max_conns_per_request, value, ok,
-                  f"pooled: {fmt.interval(per_request, fmt.per_request)} connections per "
-                  f"request (N = {n})")
-        )  # fmt: skip
+        # Every variant that pools (pooled itself, or pooled on each transport compared).
+        if limits.max_conns_per_request is not None and figures.get("strategy", name) == "pooled":
+            per_request = figures["connections_per_request"]
+            value = per_request.get("value")
+            ok = value is not None and value <= limits.max_conns_per_request
+            checks.append(
+                Check(f"max-conns-per-request[{name}]", limits.max_conns_per_request, value,
+                      ok, f"{name}: {fmt.interval(per_request, fmt.per_request)} connections "
+                      f"per request (N = {n})")
+            )  # fmt: skip
     if limits.min_speedup is not None:
         checks.append(_speedup(limits.min_speedup, strategies, n))
     return checks

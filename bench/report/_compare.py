@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import numbers as fmt
+from bench.capacity import PLANNING_THINK_S
 from bench.options import Limits
 from bench.outcome import Outcome, evaluate, judge_comparison
 from bench.report._atomic import write_json_atomic, write_text_atomic
@@ -70,6 +71,9 @@ def comparison_headline(comparison: dict[str, Any]) -> list[str]:
             f"at {fmt.rate(rate)} req/s offered, p50 {pair('latency_at_rate_ms', fmt.ms, 'p50')} "
             f"ms, p99 {pair('latency_at_rate_ms', fmt.ms, 'p99')} ms"
             + (fmt.GENERATOR_BOUND if bound else "")
+            + f", client CPU {pair('client_cpu_us_per_request_at_rate', fmt.us)} µs/request, "
+            f"so this box would carry {pair('sessions_carried', fmt.count)} sessions at a "
+            f"{PLANNING_THINK_S:g} s think time"
             if rate
             else "no latency runs"
         )
@@ -84,7 +88,7 @@ def comparison_headline(comparison: dict[str, Any]) -> list[str]:
     return sentences
 
 
-_DEFINITIONS = """\
+_DEFINITIONS = f"""\
 ## What each figure means
 
 - **[low, high]**: the 95% rerun interval across the N repetitions: where the same
@@ -100,6 +104,11 @@ _DEFINITIONS = """\
   request that started late because the one before was slow still counts its wait
   (wrk2's correction for coordinated omission).
 - **service p50 / p99**: the same requests timed from when they actually began.
+- **client CPU µs / request** at the offered rate: the load processes' CPU time over
+  the window's requests, paced as sessions are. **sessions at {PLANNING_THINK_S:g} s
+  think**: the sessions this box would carry at that client and the server's CPU cost,
+  each pausing that long between tasks (the capacity forecast's model,
+  docs/capacity.md).
 - **late starts**: open-model requests that began more than 10 ms after their intended
   start.
 - **conns / request, TLS / request**: TCP connections opened and TLS handshakes made by
@@ -185,8 +194,9 @@ def _capacity_rows(comparison: dict[str, Any]) -> list[str]:
 def _latency_rows(comparison: dict[str, Any]) -> list[str]:
     lines = [
         "| strategy | p50 ms | p99 ms | service p50 ms | service p99 ms | achieved rps "
-        "| late starts | saturated |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| client CPU µs / request | sessions at {PLANNING_THINK_S:g} s think | late starts "
+        "| saturated |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, f in comparison["strategies"].items():
         bound = f["latency_bound_by_generator"]
@@ -200,6 +210,8 @@ def _latency_rows(comparison: dict[str, Any]) -> list[str]:
             f"{latency('service_time_at_rate_ms', 'p50')} | "
             f"{latency('service_time_at_rate_ms', 'p99')} | "
             f"{fmt.interval(f['achieved_rate_rps'], fmt.rate)} | "
+            f"{fmt.interval(f['client_cpu_us_per_request_at_rate'], fmt.us)} | "
+            f"{fmt.interval(f['sessions_carried'], fmt.count)} | "
             f"{fmt.count(f['late_starts_at_rate'])} of {fmt.count(f['scheduled_at_rate'])} | "
             f"{f['saturated_runs'][AT_RATE]} of {f['runs'][AT_RATE]} |"
         )

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.capacity import PLANNING_THINK_S, carried_rps, sessions_carried
 from bench.outcome import LEAK_FIELDS
+from bench.profile import AEGIS, load_profile
 from bench.report._lifecycle import combined_lifecycle
 from bench.report._repetitions import RERUN_WIDENING, ratio_interval, rerun_interval
 from bench.report._run_folder import load_summary
+from bench.steps import calls_per_task
 
 __all__ = [
     "AT_RATE",
@@ -85,14 +88,29 @@ def _figures(runs: list[tuple[PhaseRun, dict[str, Any]]], phase: str) -> list[di
             if run.phase == phase]  # fmt: skip
 
 
+def _server_cpu(s: dict[str, Any]) -> float | None:
+    return _per_request((s.get("server") or {}).get("cpu_s"), s["requests"], 1e6)
+
+
+def _sessions_carried(s: dict[str, Any]) -> int | None:
+    """Sessions this box would carry at this run's CPU costs per request, each pausing
+    :data:`PLANNING_THINK_S` between tasks (``bench.capacity``'s model)."""
+    client = s.get("client_cpu_us_per_request")
+    if not client:
+        return None
+    rps, _ = carried_rps(client, _server_cpu(s) or 0.0, processes=int(s["processes"] or 1))
+    path = (s.get("settings") or {}).get("profile")
+    calls = calls_per_task(load_profile(Path(path)) if path else AEGIS)
+    return sessions_carried(rps, think_mean_s=PLANNING_THINK_S, calls_per_task=calls)
+
+
 def _strategy(runs: list[tuple[PhaseRun, dict[str, Any]]]) -> dict[str, Any]:
     capacity, at_rate = _figures(runs, CAPACITY), _figures(runs, AT_RATE)
 
     def over(summaries: list[dict[str, Any]], pick: Any) -> dict[str, Any]:
         return rerun_interval([pick(s) for s in summaries]).as_json()
 
-    def server_cpu(s: dict[str, Any]) -> float | None:
-        return _per_request((s.get("server") or {}).get("cpu_s"), s["requests"], 1e6)
+    first = runs[0][1] if runs else {}
 
     def intended(s: dict[str, Any], quantile: str) -> float | None:
         open_model = s.get("open_model") or {}
@@ -101,6 +119,8 @@ def _strategy(runs: list[tuple[PhaseRun, dict[str, Any]]]) -> dict[str, Any]:
     requests = sum(s["requests"] for _, s in runs)
     failures = sum(s["failures"] for _, s in runs)
     return {
+        "strategy": first.get("strategy"),
+        "transport": first.get("transport", "httpcore"),
         "runs": {CAPACITY: len(capacity), AT_RATE: len(at_rate)},
         "capacity_rps": over(capacity, lambda s: s["throughput_rps"] or None),
         "connections_per_request": over(capacity, lambda s: s["connections"]["per_request"]),
@@ -109,7 +129,12 @@ def _strategy(runs: list[tuple[PhaseRun, dict[str, Any]]]) -> dict[str, Any]:
             lambda s: _per_request(s["connections"].get("tls_handshakes"), s["requests"]),
         ),
         "client_cpu_us_per_request": over(capacity, lambda s: s["client_cpu_us_per_request"]),
-        "server_cpu_us_per_request": over(capacity, server_cpu),
+        "server_cpu_us_per_request": over(capacity, _server_cpu),
+        # Paced (the open model): what sessions with a think time cost, and so carry.
+        "client_cpu_us_per_request_at_rate": over(
+            at_rate, lambda s: s["client_cpu_us_per_request"]
+        ),
+        "sessions_carried": over(at_rate, _sessions_carried),
         "achieved_rate_rps": over(at_rate, lambda s: s["throughput_rps"] or None),
         "latency_at_rate_ms": {
             q: over(at_rate, lambda s, q=q: intended(s, q)) for q in ("p50", "p99")

@@ -4,7 +4,8 @@ The figures are those ``compare.md`` tables (``comparison.strategies[name]``, bu
 ``bench/report/_comparison.py``): the capacity phase's (capacity, connections, TLS
 handshakes when any strategy made one, client and server CPU per request), the
 at-rate phase's (latency from intended start and service time, p50 and p99, marked
-when the load generator bounded them; the rate achieved), and the throughput ratios
+when the load generator bounded them; the rate achieved; the paced client CPU per
+request and the sessions the box would carry at it), and the throughput ratios
 against the first strategy, drawn against a dashed line at 1 (equal).
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import numbers as fmt
+from bench.capacity import PLANNING_THINK_S
 from bench.report._forest import ForestRow, forest
 from bench.report._page import figure
 from bench.report._svg import esc
@@ -57,6 +59,11 @@ _AT_RATE = (
             "actually began", "ms", fmt.ms, True),
     _Figure(("achieved_rate_rps",), "Achieved rate", "requests completed per second in the "
             "steady-state window", "rps", fmt.rate),
+    _Figure(("client_cpu_us_per_request_at_rate",), "Client CPU per request, paced", "the "
+            "load processes' CPU time over the window's requests at the offered rate", "µs",
+            fmt.us),
+    _Figure(("sessions_carried",), "Sessions this box would carry", "at these CPU costs, "
+            f"each session pausing {PLANNING_THINK_S:g} s between tasks", "sessions", fmt.count),
 )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import LATE_START_S, Part, PartError, Recorder
-from bench.options import ALL, Limits
+from bench.options import ALL, TRANSPORT, Limits
 from bench.outcome import judge_run
 from bench.profile import AEGIS, Profile
 from bench.report._generator import generator_section
@@ -31,7 +31,10 @@ from bench.report._steady import endpoint_latency, latency, rss_kib_per_session,
 __all__ = ["SCHEMA_VERSION", "RunContext", "build_summary", "load_parts", "versions"]
 
 SCHEMA_VERSION = 1
-_VERSIONED = ("httpx", "httpcore", "anyio", "locust", "uvloop", "gevent", "uvicorn", "starlette")
+_VERSIONED = (
+    "httpx", "httpcore", "httpx-aiohttp", "aiohttp", "anyio", "locust", "uvloop", "gevent",
+    "uvicorn", "starlette", "aegis-bench",
+)  # fmt: skip
 
 
 def versions() -> dict[str, str]:
@@ -43,6 +46,13 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[name] = "absent"
     return found
+
+
+def _transport(loads: list[Part], context: RunContext) -> str:
+    """The HTTP stack the load processes sent through, as they report it (else as asked,
+    else httpx's own: a driver without the option)."""
+    used = sorted({part.transport for part in loads if part.transport})
+    return ",".join(used) or context.settings.get(TRANSPORT.name) or str(TRANSPORT.default)
 
 
 def load_parts(folder: Path) -> list[Part]:
@@ -227,6 +237,7 @@ def build_summary(parts: list[Part], context: RunContext) -> tuple[dict[str, Any
         "schema": SCHEMA_VERSION,
         "driver": context.driver,
         "strategy": context.strategy,
+        "transport": _transport(loads, context),
         "profile": context.profile.name,
         "target": context.target,
         "settings": dict(sorted(context.settings.items())),

@@ -1,7 +1,6 @@
 """Client strategies: what a run compares, behind one interface (see ``_base``)."""
 
 from bench.strategies._base import (
-    TRANSPORTS,
     ClientStrategy,
     StrategyContext,
     pooled_transport_factory,
@@ -21,7 +20,6 @@ from bench.strategies._registry import (
 )
 
 __all__ = [
-    "TRANSPORTS",
     "ClientStrategy",
     "PerCallClient",
     "PerCallStrategy",

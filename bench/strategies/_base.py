@@ -36,16 +36,13 @@ from bench.measure import (
     counting_backend,
     note_unauthorized,
 )
+from bench.options import TRANSPORT_KINDS
 from bench.profile import AEGIS, Profile
 
 if TYPE_CHECKING:
     from bench.measure import AiohttpTransportFactory
 
-__all__ = ["TRANSPORTS", "ClientStrategy", "StrategyContext", "pooled_transport_factory"]
-
-# The HTTP stack under every client's httpx: httpx's own (an httpcore pool) or aiohttp
-# (httpx-aiohttp's transport); ``StrategyContext.transport_kind`` names one.
-TRANSPORTS = ("httpcore", "aiohttp")
+__all__ = ["ClientStrategy", "StrategyContext", "pooled_transport_factory"]
 
 
 def pooled_transport_factory(
@@ -79,17 +76,17 @@ class StrategyContext:
     profile: Profile = AEGIS
     instrument: bool = True
     count_with: str = "stream"  # how new connections are spotted: "stream" or "trace"
-    # The HTTP stack under httpx (one of TRANSPORTS). "aiohttp" needs the default kind of
-    # factory, a PooledTransportFactory: its limits and SSL context make aiohttp's pools.
+    # The HTTP stack under httpx (one of TRANSPORT_KINDS). "aiohttp" needs the default
+    # kind of factory, a PooledTransportFactory: its limits and SSL context make its pools.
     transport_kind: str = "httpcore"
     _make_aiohttp: AiohttpTransportFactory | None = field(
         init=False, default=None, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
-        if self.transport_kind not in TRANSPORTS:
+        if self.transport_kind not in TRANSPORT_KINDS:
             raise ValueError(
-                f"transport_kind must be one of {', '.join(TRANSPORTS)}, "
+                f"transport_kind must be one of {', '.join(TRANSPORT_KINDS)}, "
                 f"not {self.transport_kind!r}"
             )
         if self.transport_kind == "aiohttp":
