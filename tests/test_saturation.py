@@ -60,7 +60,9 @@ def test_the_open_model_at_half_capacity_is_not_flagged(
 ) -> None:
     """50 users offering half the measured capacity leave the generator unsaturated."""
     rate = round(closed_loop["throughput_rps"] / 2)
-    summary = run(tmp_path / "run", "--users", "50", "--rate", str(rate))
+    # The forecast's capacity comes from paced sessions, which cost more CPU a request
+    # than this few-session open model does: it errs low here, and would refuse the run.
+    summary = run(tmp_path / "run", "--users", "50", "--rate", str(rate), "--over-capacity")
     assert not summary["generator"]["saturated"], summary["generator"]
     assert summary["open_model"]["rate_rps"] == rate
     assert summary["throughput_rps"] == pytest.approx(rate, rel=0.1)

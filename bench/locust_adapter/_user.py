@@ -77,6 +77,9 @@ class AegisUser(User):
         # A client built on the loop and not yet given a session: a user stopped in
         # between (killed while it waited for the build) still hands it back on stop.
         self._unclaimed: Any = None
+        # Whether a sign-in ever worked: only a user that never held a session counts
+        # as without one (a recycled client's new sign-in cut short by a stop does not).
+        self._ever_signed_in = False
 
     def wait_time(self) -> float:
         """Think time between tasks (``--think-time``); in the open model, until the next is due."""
@@ -200,26 +203,32 @@ class AegisUser(User):
 
         Slow backends (argon2, bcrypt) time out registrations under a fast ramp; a user
         that carried on without a session would only fill the failure table with 401s.
-        Each failed attempt's reason is counted, and the user counts as without session
-        until an attempt succeeds (or the test stops it). Every attempt first waits for a
-        place among the process's sign-ins in flight (the ramp's pace: ``bench/pacing.py``).
+        Each failed attempt's reason is counted. A user that never held a session counts
+        as without one until an attempt succeeds (or the test stops it); a user signing
+        in again (a recycled client, a lost session) had one and does not. Every attempt
+        first waits for a place among the process's sign-ins in flight (the ramp's pace:
+        ``bench/pacing.py``).
         """
         runtime, session = self._runtime, self.session
         assert session is not None
+        never_signed_in = not self._ever_signed_in
+        counted = False
         attempt = 0
         try:
             while not self._paced(first):
-                if attempt == 0:
+                if never_signed_in and not counted:
                     runtime.users_without_session += 1
+                    counted = True
                 runtime.sign_in_failures[session.last_failure or "no session"] += 1
                 delay = min(SIGN_IN_BACKOFF_MAX_S, SIGN_IN_BACKOFF_S * 2**attempt)
                 self._sleep_unless_stopping(delay * random.uniform(0.5, 1.0))
                 attempt += 1
         except GreenletExit:  # stopped before it ever signed in: it ends without a session
-            if attempt == 0:
+            if never_signed_in and not counted:
                 runtime.users_without_session += 1
             raise
-        if attempt:
+        self._ever_signed_in = True
+        if counted:
             runtime.users_without_session -= 1
 
     def _paced(self, first: SignIn) -> bool:
