@@ -1,14 +1,22 @@
-"""Shared fixtures: the async backend for anyio tests, and the real reference backend."""
+"""Shared fixtures: the async backend for anyio tests, the real reference backend, and a
+real fastapi-users backend (tests/fastapi_users_app.py) for profile-driven checks."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.backend import TargetConfig, TargetProcess
 from bench.cli._calibrate import CACHE_ENV
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,3 +47,41 @@ def fresh_target(target: TargetProcess) -> TargetProcess:
     """The module's backend with its counters zeroed."""
     target.reset()
     return target
+
+
+@pytest.fixture(scope="module")
+def fastapi_users_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """tests/fastapi_users_app.py on uvicorn, on a socket bound to a free loopback port."""
+    database = tmp_path_factory.mktemp("fastapi-users") / "users.db"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.fastapi_users_app:app", "--fd",
+         str(listener.fileno()), "--log-level", "warning", "--no-access-log",
+         # Hashing requests still queued at the end are dropped, not awaited for seconds.
+         "--timeout-graceful-shutdown", "1"],
+        pass_fds=[listener.fileno()],
+        env={"AEGIS_FASTAPI_USERS_DB": str(database), "PATH": "", "PYTHONPATH": "."},
+        cwd=REPO,
+    )  # fmt: skip
+    listener.close()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/users/me", trust_env=False).status_code == 401:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the fastapi-users backend did not start")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # uvicorn still waiting on hashing requests
+            server.kill()
+            server.wait(timeout=20)

@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.options import Limits
 from bench.outcome._exit import ExitCode
+from bench.registry import IsolationVerdict
 
 __all__ = [
     "LEAK_FIELDS",
@@ -126,10 +127,10 @@ def _isolation(summary: Mapping[str, Any], limits: Limits) -> Iterable[Reason]:
     isolation = summary.get("isolation") or {}
     verdict = isolation.get("verdict")
     leaks = leak_count(isolation)
-    if verdict == "leak" and leaks > limits.max_leaks:
+    if verdict == IsolationVerdict.LEAK and leaks > limits.max_leaks:
         examples = tuple(isolation.get("examples") or ())[:5]
         yield Reason(ReasonKind.LEAK, str(isolation.get("reason")), examples=examples)
-    elif verdict == "not checked":
+    elif verdict == IsolationVerdict.NOT_CHECKED:
         yield Reason(ReasonKind.NOT_CHECKED, str(isolation.get("reason")))
 
 

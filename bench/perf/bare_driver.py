@@ -20,50 +20,20 @@ throughput: run both in one sitting to see what the instrumentation costs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
-import os
-import random
-import secrets
-import time
 
 import uvloop
 
-from bench.measure import ACTING_USER, Part, Recorder, cpu_seconds, rss_bytes
+from bench.asyncio_driver import Crowd, run_crowd
+from bench.measure import Part
 from bench.options import COUNT_CONNECTIONS, DURATION, HOST, OUT, SPAWN_RATE, STRATEGY, USERS
 from bench.options._argparse import add_argument
 from bench.report import RunContext, build_summary, write_json_atomic
 from bench.session import MeasuredSession, PlainSession
-from bench.steps import end_session, pick_step, start_session
-from bench.strategies import ClientStrategy, StrategyContext, create_strategy
+from bench.strategies import StrategyContext, create_strategy
 
 __all__ = ["drive", "main"]
-
-PASSWORD = "bench-password"
-
-
-async def _one_session(
-    strategy: ClientStrategy,
-    context: StrategyContext,
-    username: str,
-    recorder: Recorder,
-    deadline: float,
-    alive: list[int],
-) -> None:
-    ACTING_USER.set(username)
-    client = strategy.new_client(context)
-    kind = MeasuredSession if context.instrument else PlainSession
-    session = kind(client, username, PASSWORD, recorder.record)
-    rng = random.Random()
-    try:
-        await start_session(session)
-        alive[0] += 1
-        while time.monotonic() < deadline:
-            await pick_step(rng)(session)
-        await end_session(session)
-    finally:
-        await strategy.release(client)
 
 
 async def drive(
@@ -75,40 +45,19 @@ async def drive(
     instrument: bool = True,
     count_with: str = "stream",
 ) -> Part:
-    """Run the sessions; return their part, as a Locust process writes one."""
+    """Run the sessions; return their part, as a Locust process writes one.
+
+    The users are ``bench.asyncio_driver``'s, the same ``bench.testing`` runs; an
+    exception that ended a user (a strategy's) is raised once every client is back.
+    """
     strategy = create_strategy(strategy_name)
     context = StrategyContext(host, instrument=instrument, count_with=count_with)
-    recorder = Recorder()
-    prefix = secrets.token_hex(4)
-    started_at, cpu_start, rss_start = time.time(), cpu_seconds(), rss_bytes()
-    deadline = time.monotonic() + duration_s
-    alive = [0]
-    tasks = []
-    for index in range(users):
-        tasks.append(
-            asyncio.create_task(
-                _one_session(strategy, context, f"b{prefix}-{index}", recorder, deadline, alive)
-            )
-        )
-        if index + 1 < users:
-            await asyncio.sleep(1.0 / spawn_rate)
-    rss_peak = rss_bytes()
-    users_peak = alive[0]
-    await asyncio.gather(*tasks)
-    await strategy.shutdown()
-    return Part(
-        role="local",
-        pid=os.getpid(),
-        final=True,
-        strategy=strategy.name,
-        started_at=started_at,
-        stopped_at=time.time(),
-        cpu_s=cpu_seconds() - cpu_start,
-        rss_at_start=rss_start,
-        rss_peak=max(rss_peak, rss_bytes()),
-        users_peak=users_peak,
-        recorder=recorder.drain(),
-    )
+    kind = MeasuredSession if instrument else PlainSession
+    crowd = Crowd(users, duration_s, spawn_rate=spawn_rate, session_kind=kind)
+    run = await run_crowd(strategy, context, crowd)
+    if run.errors:
+        raise run.errors[0]
+    return run.part
 
 
 def main() -> None:

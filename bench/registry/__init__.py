@@ -6,7 +6,13 @@ note verdicts, the recorder that counts them, the summary, the outcome, Locust's
 
 from bench.registry._failures import FailureKind, failure_kind
 from bench.registry._invariants import INVARIANTS, Invariant, InvariantSpec, needs
-from bench.registry._verdicts import LEAK_VERDICTS, ROW_KINDS, RowKind, Verdict
+from bench.registry._verdicts import (
+    LEAK_VERDICTS,
+    ROW_KINDS,
+    IsolationVerdict,
+    RowKind,
+    Verdict,
+)
 
 __all__ = [
     "INVARIANTS",
@@ -15,6 +21,7 @@ __all__ = [
     "FailureKind",
     "Invariant",
     "InvariantSpec",
+    "IsolationVerdict",
     "RowKind",
     "Verdict",
     "failure_kind",

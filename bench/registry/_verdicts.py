@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["LEAK_VERDICTS", "ROW_KINDS", "RowKind", "Verdict"]
+__all__ = ["LEAK_VERDICTS", "ROW_KINDS", "IsolationVerdict", "RowKind", "Verdict"]
 
 
 class Verdict(StrEnum):
@@ -45,6 +45,17 @@ class Verdict(StrEnum):
     ON_UNAUTHORIZED_AGAIN = "on_unauthorized_again"  # again, for a session already lost
     AFTER_SIGN_OUT_CHECKED = "after_sign_out_checked"
     COOKIE_AFTER_SIGN_OUT = "cookie_after_sign_out"  # sent a signed-out session's cookie
+
+
+class IsolationVerdict(StrEnum):
+    """A run's verdict on isolation as a whole (``summary.json``'s ``isolation.verdict``).
+
+    ``isolated`` needs evidence: a run whose checks never ran is ``not checked``.
+    """
+
+    ISOLATED = "isolated"  # identity checks ran and none failed
+    LEAK = "leak"  # some check failed: a session's data or cookie reached another
+    NOT_CHECKED = "not checked"  # no evidence either way
 
 
 class RowKind(StrEnum):

@@ -11,12 +11,16 @@ from typing import Any
 
 from bench.measure import MAX_FINDINGS
 from bench.outcome import leak_count
+from bench.registry import IsolationVerdict
 from bench.registry import Verdict as V
 
 __all__ = ["ISOLATED", "LEAK", "NOT_CHECKED", "isolation_section"]
 
-# The outcomes of an isolation verdict: evidence of none, evidence of a leak, or none.
-ISOLATED, LEAK, NOT_CHECKED = "isolated", "leak", "not checked"
+# The outcomes of an isolation verdict: evidence of none, evidence of a leak, or none
+# (named once, in the registry; plain strings in summary.json).
+ISOLATED = IsolationVerdict.ISOLATED.value
+LEAK = IsolationVerdict.LEAK.value
+NOT_CHECKED = IsolationVerdict.NOT_CHECKED.value
 
 
 def _checks(
