@@ -4,6 +4,7 @@ real fastapi-users backend (tests/fastapi_users_app.py) for profile-driven check
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trustme
 
 from bench.backend import TargetConfig, TargetProcess
 from bench.cli._calibrate import CACHE_ENV
@@ -33,6 +35,21 @@ def calibration_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
 def anyio_backend() -> str:
     """Run async tests on asyncio, the loop the bench itself uses (via uvloop)."""
     return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def tls_target(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TargetProcess, ssl.SSLContext]]:
+    """The reference backend over TLS, and an SSL context that trusts it."""
+    authority = trustme.CA()
+    pem = tmp_path_factory.mktemp("tls") / "server.pem"
+    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    trust = ssl.create_default_context()
+    authority.configure_trust(trust)
+    config = TargetConfig(port=0, certfile=str(pem), keyfile=str(pem))
+    with TargetProcess(config, verify=trust) as process:
+        yield process, trust
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,16 @@ import asyncio
 import inspect
 import socket
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpcore
 import httpx
 import pytest
-import trustme
 
 from aegis_client import shared_ssl_context
-from bench.backend import TargetConfig, TargetProcess
+from bench.backend import TargetProcess
 from bench.measure import (
     ACTING_USER,
     CURRENT_CALL,
@@ -327,21 +326,6 @@ def test_a_pool_counting_for_the_other_mode_is_refused() -> None:
     """Wrapping a pool that counts for "stream" in a "trace" transport is a ValueError."""
     with pytest.raises(ValueError, match="counting_backend"):
         InstrumentedTransport(pooled(counting_backend("stream")), count_with="trace")
-
-
-@pytest.fixture(scope="module")
-def tls_target(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[TargetProcess, ssl.SSLContext]]:
-    """The reference backend over TLS, and an SSL context that trusts it."""
-    authority = trustme.CA()
-    pem = tmp_path_factory.mktemp("tls") / "server.pem"
-    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(pem))
-    trust = ssl.create_default_context()
-    authority.configure_trust(trust)
-    config = TargetConfig(port=0, certfile=str(pem), keyfile=str(pem))
-    with TargetProcess(config, verify=trust) as process:
-        yield process, trust
 
 
 @pytest.mark.parametrize("count_with", ["stream", "trace"])

@@ -14,18 +14,17 @@ import gc
 import inspect
 import secrets
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 import httpx
 import pytest
-import trustme
 from yarl import URL
 
 from aegis_client import APIClient, shared_ssl_context
-from bench.backend import TargetConfig, TargetProcess
+from bench.backend import TargetProcess
 from bench.measure import (
     ACTING_USER,
     CURRENT_CALL,
@@ -352,21 +351,6 @@ async def test_aclose_closes_the_aiohttp_session(target: TargetProcess) -> None:
     assert transport.session is not None
     assert transport.session.closed
     assert transport.session.connector is None  # closed with it, as its owner
-
-
-@pytest.fixture(scope="module")
-def tls_target(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[TargetProcess, ssl.SSLContext]]:
-    """The reference backend over TLS, and an SSL context that trusts it."""
-    authority = trustme.CA()
-    pem = tmp_path_factory.mktemp("tls") / "server.pem"
-    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(pem))
-    trust = ssl.create_default_context()
-    authority.configure_trust(trust)
-    config = TargetConfig(port=0, certfile=str(pem), keyfile=str(pem))
-    with TargetProcess(config, verify=trust) as process:
-        yield process, trust
 
 
 @each_transport

@@ -53,6 +53,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from bench.measure._context import CURRENT_CALL, CallRecord
+from bench.measure._pool import ssl_context_of
 
 __all__ = ["AiohttpPooledTransport", "AiohttpTransportFactory"]
 
@@ -252,7 +253,6 @@ class AiohttpTransportFactory:
         self.ssl_context = ssl_context
 
     def __call__(self, *, counting: bool = True) -> AiohttpPooledTransport:
-        context = self.ssl_context
-        if not isinstance(context, ssl.SSLContext):
-            context = context()
-        return AiohttpPooledTransport(context, self.limits, counting=counting)
+        return AiohttpPooledTransport(
+            ssl_context_of(self.ssl_context), self.limits, counting=counting
+        )

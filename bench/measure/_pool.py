@@ -35,6 +35,7 @@ __all__ = [
     "PooledTransport",
     "PooledTransportFactory",
     "counting_backend",
+    "ssl_context_of",
 ]
 
 # httpx's own correspondence (its default transport's), public classes on both sides.
@@ -232,6 +233,12 @@ class PooledTransport(httpx.AsyncBaseTransport):
             raise mapped from exc
 
 
+def ssl_context_of(source: ssl.SSLContext | Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """A transport factory's SSL context: the one given, or the one its function returns
+    (so a cached one such as ``aegis_client.shared_ssl_context`` is built when first needed)."""
+    return source if isinstance(source, ssl.SSLContext) else source()
+
+
 class PooledTransportFactory:
     """Builds a :class:`PooledTransport` per call, with the network backend it is given.
 
@@ -254,7 +261,6 @@ class PooledTransportFactory:
     def __call__(
         self, network_backend: httpcore.AsyncNetworkBackend | None = None
     ) -> PooledTransport:
-        context = self.ssl_context
-        if not isinstance(context, ssl.SSLContext):
-            context = context()
-        return PooledTransport(context, self.limits, network_backend=network_backend)
+        return PooledTransport(
+            ssl_context_of(self.ssl_context), self.limits, network_backend=network_backend
+        )
