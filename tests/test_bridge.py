@@ -122,6 +122,48 @@ def test_killed_greenlet_cancels_its_task() -> None:
     assert out == "True 1"
 
 
+def test_a_kill_lets_a_begun_task_end_within_its_grace() -> None:
+    """grace_if_killed_s: a task that ends within the grace ends by itself, not cancelled."""
+    out = run_patched(
+        """
+        ended = []
+        async def call():
+            try:
+                await asyncio.sleep(0.2)
+                ended.append("by itself")
+            except asyncio.CancelledError:
+                ended.append("cancelled")
+                raise
+        g = gevent.spawn(bridge.run, call, grace_if_killed_s=2.0)
+        gevent.sleep(0.05)
+        g.kill(block=True, timeout=5)
+        print(ended)
+        """
+    )
+    assert out == "['by itself']"
+
+
+def test_a_task_longer_than_its_grace_is_cancelled() -> None:
+    """grace_if_killed_s: a task still running when the grace is over is cancelled."""
+    out = run_patched(
+        """
+        ended = []
+        async def slow():
+            try:
+                await asyncio.sleep(30)
+                ended.append("by itself")
+            except asyncio.CancelledError:
+                ended.append("cancelled")
+                raise
+        g = gevent.spawn(bridge.run, slow, grace_if_killed_s=0.2)
+        gevent.sleep(0.05)
+        g.kill(block=True, timeout=5)
+        print(ended)
+        """
+    )
+    assert out == "['cancelled']"
+
+
 def test_a_hand_over_that_must_finish_outlives_the_kill_of_its_greenlet() -> None:
     """finish_if_killed: the coroutine runs to its end, even if the kill came before it began."""
     out = run_patched(

@@ -14,6 +14,8 @@ CPU per hop; the benchmark is ``bench/perf/bench_bridge.py``.
 If a waiting greenlet is killed (Locust stopping a user), its hand-over is marked
 abandoned, its task cancelled, and the greenlet waits (bounded) until the task has ended
 before the kill proceeds; the task's result is then dropped quietly. A hand-over made
+with ``grace_if_killed_s`` first gets that long to end by itself (a task already begun:
+one not yet started never starts), and is cancelled only if it has not. A hand-over made
 with ``finish_if_killed`` (a client's release) is not cancelled: it runs to its end,
 started even if the kill came before the loop had begun it.
 """
@@ -42,15 +44,24 @@ _start_native_thread = gevent.monkey.get_original("_thread", "start_new_thread")
 class _Handover:
     """One coroutine handed from a greenlet to the loop, and the greenlet waiting on it."""
 
-    __slots__ = ("abandoned", "delivered", "finish_if_killed", "settled", "task", "waiter")
+    __slots__ = (
+        "abandoned",
+        "delivered",
+        "finish_if_killed",
+        "grace_s",
+        "settled",
+        "task",
+        "waiter",
+    )
 
-    def __init__(self, finish_if_killed: bool = False) -> None:
+    def __init__(self, finish_if_killed: bool = False, grace_s: float = 0.0) -> None:
         self.waiter: Any = Waiter()
         self.task: asyncio.Task[Any] | None = None
         self.abandoned = False
         # The task's outcome was handed to the waiting greenlet (its exception included).
         self.delivered = False
         self.finish_if_killed = finish_if_killed
+        self.grace_s = grace_s  # how long a killed greenlet lets its task end by itself
         # Set when the waiting greenlet is killed: switched once the task has really ended.
         self.settled: Any = None
 
@@ -104,17 +115,22 @@ class LoopBridge:
         self.loop.call_soon_threadsafe(begin)
 
     def run(
-        self, factory: Callable[[], Coroutine[Any, Any, T]], *, finish_if_killed: bool = False
+        self,
+        factory: Callable[[], Coroutine[Any, Any, T]],
+        *,
+        finish_if_killed: bool = False,
+        grace_if_killed_s: float = 0.0,
     ) -> T:
         """Run ``factory()`` as a task on the loop; block this greenlet (only) until it ends.
 
         Returns the coroutine's result or raises its exception in the calling greenlet.
         With ``finish_if_killed`` a kill of the greenlet does not cancel the task: the
-        greenlet waits (bounded) for it to end, then dies.
+        greenlet waits (bounded) for it to end, then dies. With ``grace_if_killed_s`` a
+        kill lets a begun task that long to end by itself before cancelling it.
         """
         if self._closed:
             raise RuntimeError("the loop bridge is closed")
-        handover = _Handover(finish_if_killed)
+        handover = _Handover(finish_if_killed, grace_if_killed_s)
         self._inbox.append((handover, factory))
         if not self._accept_scheduled:  # one loop wake-up for a whole batch of hand-overs
             self._accept_scheduled = True
@@ -137,6 +153,14 @@ class LoopBridge:
         """
         handover.abandoned = True
         handover.settled = Waiter()
+        if handover.grace_s and not handover.finish_if_killed:
+            try:
+                with gevent.Timeout(handover.grace_s, False):
+                    handover.settled.get()  # switched once the task ended (its own end)
+                    return
+            except BaseException:  # killed again during its grace: cancel it now
+                self.loop.call_soon_threadsafe(self._cancel, handover)
+                raise
         if not handover.finish_if_killed:
             self.loop.call_soon_threadsafe(self._cancel, handover)
         with gevent.Timeout(SETTLE_TIMEOUT_S, False):
