@@ -17,9 +17,12 @@ The model (measured on this project's 2-core machines, 2026-12-03):
   :data:`SATURATED_BOX_CPU_PERCENT`, the same limits that flag a run saturated). CPU per
   request is calibrated under paced load (users with a think time), which costs more per
   request than a saturated closed loop (each request wakes the loop on its own): the
-  forecast errs low. Measured under paced load it did not grow with sessions once the
-  GC freeze was in (1,522, 2,129 and 1,622 µs per request at 200, 1,500 and 15,000
-  sessions: the spread of reruns), so the calibration at 200 sessions stands for all.
+  forecast errs low near the box's limit, where each wake of a loop serves several
+  requests (2026-12-06, calibrated at 928 µs: 791 µs per request at 15,000 sessions
+  and 1,666 requests a second). At a low rate it grows a little with sessions once the
+  GC freeze is in (1,007 and 1,051 µs at 1,500 sessions, 1,062 to 1,070 at 15,000, at
+  about 330 requests a second), where there is headroom to spare: so the calibration
+  at 200 sessions stands for all.
 - **Offered rate**: users each run one task, then wait their think time:
   ``users * calls_per_task / (think_mean + calls_per_task * latency)``; with ``--rate``
   (the open model), the rate. A closed loop (no think time) offers whatever the

@@ -1,4 +1,4 @@
-"""The ramp, paced by sign-ins: a load process lets only so many sign-ins be in flight.
+"""The ramp, paced: a load process lets only so many sign-ins (and sign-outs) be in flight.
 
 Locust starts users at ``--spawn-rate``, and each signs in at once. When the box is
 busy (15,000 sessions on 2 cores), thousands of sign-ins in flight overflowed the
@@ -9,7 +9,9 @@ process, and the window follows their latency, additive increase, multiplicative
 decrease (TCP's AIMD): it grows by one after a window's worth of sign-ins that answered
 within :data:`TARGET_SHARE` of the client's timeout, and halves on one that did not, or
 failed. A saturated box then signs its users in slowly instead of timing them out, and
-every user gets a session.
+every user gets a session. Sign-outs take a place too (the Locust adapter's user does
+so): a stop of 15,000 users otherwise sends 15,000 sign-outs at once, and 80 of them
+timed out connecting in one measured run.
 
 Nothing here imports gevent: the Locust adapter hands in gevent's semaphore (so a
 greenlet waits for its place cooperatively), tests a thread's.
