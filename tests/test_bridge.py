@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 PRELUDE = textwrap.dedent(
     """
     from gevent import monkey
@@ -122,46 +124,33 @@ def test_killed_greenlet_cancels_its_task() -> None:
     assert out == "True 1"
 
 
-def test_a_kill_lets_a_begun_task_end_within_its_grace() -> None:
-    """grace_if_killed_s: a task that ends within the grace ends by itself, not cancelled."""
+@pytest.mark.parametrize(
+    ("task_s", "grace_s", "ended"),
+    [(0.2, 2.0, "by itself"), (30, 0.2, "cancelled")],
+    ids=["ends-within-its-grace", "outlasts-its-grace"],
+)
+def test_a_kill_lets_a_begun_task_end_within_its_grace_then_cancels_it(
+    task_s: float, grace_s: float, ended: str
+) -> None:
+    """grace_if_killed_s: a killed greenlet's task ends by itself within the grace, else is
+    cancelled."""
     out = run_patched(
-        """
+        f"""
         ended = []
         async def call():
             try:
-                await asyncio.sleep(0.2)
+                await asyncio.sleep({task_s})
                 ended.append("by itself")
             except asyncio.CancelledError:
                 ended.append("cancelled")
                 raise
-        g = gevent.spawn(bridge.run, call, grace_if_killed_s=2.0)
+        g = gevent.spawn(bridge.run, call, grace_if_killed_s={grace_s})
         gevent.sleep(0.05)
         g.kill(block=True, timeout=5)
         print(ended)
         """
     )
-    assert out == "['by itself']"
-
-
-def test_a_task_longer_than_its_grace_is_cancelled() -> None:
-    """grace_if_killed_s: a task still running when the grace is over is cancelled."""
-    out = run_patched(
-        """
-        ended = []
-        async def slow():
-            try:
-                await asyncio.sleep(30)
-                ended.append("by itself")
-            except asyncio.CancelledError:
-                ended.append("cancelled")
-                raise
-        g = gevent.spawn(bridge.run, slow, grace_if_killed_s=0.2)
-        gevent.sleep(0.05)
-        g.kill(block=True, timeout=5)
-        print(ended)
-        """
-    )
-    assert out == "['cancelled']"
+    assert out == f"[{ended!r}]"
 
 
 def test_a_hand_over_that_must_finish_outlives_the_kill_of_its_greenlet() -> None:
